@@ -1,0 +1,55 @@
+using System.Runtime.CompilerServices;
+
+namespace Hakmem;
+
+/// <summary>The allocation fast path: class lookup, then the thread's tiers top to bottom
+/// (fast array, TLS SLL, TLS List), then refill. No lock, no managed allocation, no virtual call.</summary>
+public sealed unsafe partial class HakmemHeap
+{
+    /// <summary>A block of at least <paramref name="size"/> bytes (16-byte aligned); null only when
+    /// out of memory (the OS refused, or <see cref="HakmemOptions.MaxMemoryBytes"/> is reached).</summary>
+    public void* Alloc(nuint size)
+    {
+        ThrowIfDisposed();
+        return AllocWith(CacheOrCreate(), size);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void* AllocWith(ThreadCache* tc, nuint size)
+    {
+        if (size > SizeClasses.MaxSmall) return AllocLarge(size, 0);
+        int c = SizeClasses.ClassOf(size);
+        ClassCache* cc = ThreadCache.Classes(tc) + c;
+        void* p;
+        if (cc->FastCount != 0)
+        {
+            p = cc->Fast[--cc->FastCount];
+            if (_guards) GuardCachedBlock(tc, c, p, "fast tier");
+        }
+        else if ((p = cc->Sll) != null)
+        {
+            if (_guards) GuardCachedBlock(tc, c, p, "TLS SLL");
+            cc->Sll = *(void**)p;
+            cc->SllCount--;
+        }
+        else if ((p = AllocSlow(tc, cc, c)) == null) return null;
+        ((ulong*)p)[1] = 0; // clear the free tag
+        tc->Counters.Allocs++;
+        if (_guards) GuardHandOut(p);
+        return p;
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void* AllocSlow(ThreadCache* tc, ClassCache* cc, int c)
+    {
+        void* p = cc->List;
+        if (p != null)
+        {
+            if (_guards) GuardCachedBlock(tc, c, p, "TLS List");
+            cc->List = *(void**)p;
+            cc->ListCount--;
+            return p;
+        }
+        return Refill(tc, cc, c);
+    }
+}

@@ -1,0 +1,64 @@
+using System.Numerics;
+using System.Runtime.InteropServices;
+
+namespace Hakmem;
+
+/// <summary>The rest of the malloc API, built on Alloc and Free.</summary>
+public sealed unsafe partial class HakmemHeap
+{
+    /// <summary>Bytes usable in the block at <paramref name="p"/> (at least what was asked for).</summary>
+    public nuint UsableSize(void* p)
+    {
+        if (p == null) return 0;
+        ThrowIfDisposed();
+        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+        if (ss == null) return LargeUsableSize(p);
+        Slab* s = SuperSlab.SpanOf(ss, p);
+        nuint rel = (nuint)((byte*)p - s->Start);
+        ulong index = (rel * s->DivMagic) >> SizeClasses.DivShift;
+        if (s->Class < 0 || (nuint)index * s->BlockSize != rel || index >= s->Capacity) ThrowNotABlock(s, p);
+        return s->BlockSize;
+    }
+
+    /// <summary>glibc semantics: null allocates; the block keeps its place when the new size fits its
+    /// usable size and uses at least half of it; otherwise a new block gets the contents. On failure
+    /// null is returned and the old block stays valid.</summary>
+    public void* Realloc(void* p, nuint size)
+    {
+        if (p == null) return Alloc(size);
+        nuint usable = UsableSize(p);
+        if (size <= usable && size >= usable / 2) return p;
+        void* q = Alloc(size);
+        if (q == null) return null;
+        nuint keep = Math.Min(size, usable);
+        Buffer.MemoryCopy(p, q, keep, keep);
+        Free(p);
+        return q;
+    }
+
+    /// <summary>Zeroed memory for <paramref name="count"/> elements; null when count * size overflows.</summary>
+    public void* Calloc(nuint count, nuint size)
+    {
+        ulong high = Math.BigMul((ulong)count, (ulong)size, out ulong total);
+        if (high != 0 || total > SizeClasses.MaxRequest) return null;
+        void* p = Alloc((nuint)total);
+        // Large blocks come fresh from mmap, already zero.
+        if (p != null && total <= SizeClasses.MaxSmall) NativeMemory.Clear(p, (nuint)total);
+        return p;
+    }
+
+    /// <summary>A block whose address is a multiple of <paramref name="alignment"/> (a power of two),
+    /// freed by plain <see cref="Free"/>. Up to 64 KiB it is a power-of-two size class (spans start on
+    /// 64 KiB boundaries, so such blocks are aligned to their size); above, an aligned mapping.</summary>
+    public void* AlignedAlloc(nuint alignment, nuint size)
+    {
+        if (alignment == 0 || !BitOperations.IsPow2((ulong)alignment))
+            throw new ArgumentException($"alignment {alignment} is not a power of two", nameof(alignment));
+        if (alignment <= Layout.MinBlock) return Alloc(size);
+        if (size > SizeClasses.MaxRequest) return null;
+        nuint n = Math.Max(size, alignment);
+        if (n <= SizeClasses.MaxSmall) return Alloc((nuint)BitOperations.RoundUpToPowerOf2((ulong)n));
+        ThrowIfDisposed();
+        return AllocLarge(size, alignment);
+    }
+}

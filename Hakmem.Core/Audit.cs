@@ -1,0 +1,132 @@
+using System.Numerics;
+
+namespace Hakmem;
+
+/// <summary>Live blocks of one size class at audit time.</summary>
+public sealed record ClassAudit(int Class, int BlockSize, long LiveBlocks, long LiveBytes, long FreeBlocks, int Spans);
+
+/// <summary>Result of a heap walk. After a program has freed everything, <see cref="LiveBlocks"/> is 0;
+/// anything else is the leak count. <see cref="Violations"/> lists broken invariants.</summary>
+public sealed record HeapAudit(long LiveBlocks, long LiveBytes, IReadOnlyList<string> Violations,
+    IReadOnlyList<ClassAudit> Classes, long LargeBlocks, long LargeBytes)
+{
+    public bool IsClean => LiveBlocks == 0 && Violations.Count == 0;
+}
+
+public sealed unsafe partial class HakmemHeap
+{
+    /// <summary>Walks every SuperSlab, span list, remote queue and thread cache and counts the blocks
+    /// with the user. Caches of ended threads are reclaimed first. Meant for a quiescent heap: blocks
+    /// moving between threads during the walk make the counts approximate (never unsafe).</summary>
+    public HeapAudit Audit()
+    {
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            CollectLocked();
+            var violations = new List<string>();
+            var free = new HashSet<nuint>();
+            var cachedPerSpan = new Dictionary<nint, long>();
+
+            void Note(Slab* s, void* p, string where)
+            {
+                if (!free.Add((nuint)p)) violations.Add($"block 0x{(nuint)p:x} is on two free lists (second: {where}; class {s->Class}, {SlabName(s)})");
+            }
+
+            bool Valid(Slab* s, void* p, string where)
+            {
+                nuint rel = (nuint)((byte*)p - s->Start);
+                if ((byte*)p < s->Start || rel >= (nuint)s->Carved * s->BlockSize || rel % s->BlockSize != 0)
+                {
+                    violations.Add($"{where} holds 0x{(nuint)p:x}, not a carved block of its span (class {s->Class}, {SlabName(s)})");
+                    return false;
+                }
+                return true;
+            }
+
+            // Thread caches: every block must be of a span owned by that cache, of the tier's class.
+            foreach (var (cache, _) in _activeCaches)
+            {
+                var tc = (ThreadCache*)cache;
+                for (int c = 0; c < SizeClasses.Count; c++)
+                {
+                    ClassCache* cc = ThreadCache.Classes(tc) + c;
+                    void CountCached(void* p, string tier)
+                    {
+                        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+                        if (ss == null)
+                        {
+                            violations.Add($"{tier} of class {c} holds 0x{(nuint)p:x}, outside every SuperSlab of the heap");
+                            return;
+                        }
+                        Slab* s = SuperSlab.SpanOf(ss, p);
+                        if (s->Owner != tc || s->Class != c)
+                            violations.Add($"{tier} of class {c} holds 0x{(nuint)p:x} of a span it does not own (class {s->Class}, {SlabName(s)})");
+                        if (!Valid(s, p, tier)) return;
+                        Note(s, p, tier);
+                        cachedPerSpan[(nint)s] = cachedPerSpan.GetValueOrDefault((nint)s) + 1;
+                    }
+                    for (int i = 0; i < cc->FastCount; i++) CountCached(cc->Fast[i], "fast tier");
+                    int n = 0;
+                    for (void* p = cc->Sll; p != null && n <= cc->SllCount; p = *(void**)p, n++) CountCached(p, "TLS SLL");
+                    if (n != cc->SllCount) violations.Add($"TLS SLL of class {c} has {n} blocks but counts {cc->SllCount}");
+                    n = 0;
+                    for (void* p = cc->List; p != null && n <= cc->ListCount; p = *(void**)p, n++) CountCached(p, "TLS List");
+                    if (n != cc->ListCount) violations.Add($"TLS List of class {c} has {n} blocks but counts {cc->ListCount}");
+                }
+            }
+
+            var perClass = new (long Live, long Free, int Spans)[SizeClasses.Count];
+            for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
+            {
+                Slab* slabs = SuperSlab.Slabs(ss);
+                for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
+                {
+                    Slab* s = slabs + k;
+                    if (s->Class < 0 || s->Head != k) continue;
+                    long onList = 0, remote = 0;
+                    for (void* p = s->FreeList; p != null && onList <= s->Capacity; p = *(void**)p, onList++)
+                        if (Valid(s, p, "span free list")) Note(s, p, "span free list");
+                    for (void* p = s->RemoteHead; p != null && remote <= s->Capacity; p = *(void**)p, remote++)
+                        if (Valid(s, p, "remote queue")) Note(s, p, "remote queue");
+                    if (onList > s->Capacity || remote > s->Capacity)
+                        violations.Add($"a list of span class {s->Class} ({SlabName(s)}) is longer than the span: a cycle");
+                    if (s->Used != s->Carved - onList)
+                        violations.Add($"counter mismatch in class {s->Class} ({SlabName(s)}): Used={s->Used} but Carved-FreeList={s->Carved - onList}");
+                    long cached = cachedPerSpan.GetValueOrDefault((nint)s);
+                    long live = s->Carved - onList - remote - cached;
+                    if (live < 0) violations.Add($"negative live count {live} in class {s->Class} ({SlabName(s)})");
+                    if (CountLiveBits(ss, s) is long bits && bits != live)
+                        violations.Add($"guard live bitmap counts {bits} blocks but lists leave {live} in class {s->Class} ({SlabName(s)})");
+                    perClass[s->Class].Live += Math.Max(live, 0);
+                    perClass[s->Class].Free += s->Capacity - Math.Max(live, 0);
+                    perClass[s->Class].Spans++;
+                }
+            }
+
+            var classes = new List<ClassAudit>();
+            long liveBlocks = 0, liveBytes = 0;
+            for (int c = 0; c < SizeClasses.Count; c++)
+            {
+                var (live, freeBlocks, spans) = perClass[c];
+                if (spans == 0) continue;
+                long bytes = live * SizeClasses.BlockSize(c);
+                classes.Add(new ClassAudit(c, (int)SizeClasses.BlockSize(c), live, bytes, freeBlocks, spans));
+                liveBlocks += live;
+                liveBytes += bytes;
+            }
+            return new HeapAudit(liveBlocks + _large.Count, liveBytes + _largeBytes, violations, classes, _large.Count, _largeBytes);
+        }
+    }
+
+    /// <summary>Guard mode: blocks of the span whose live bit is set; null without guards.</summary>
+    private static long? CountLiveBits(SuperSlab* ss, Slab* s)
+    {
+        if (ss->LiveBits == null) return null;
+        long n = 0;
+        nuint first = (nuint)(s->Start - ss->Base) >> 4;
+        nuint end = first + ((nuint)s->Span << Layout.SlabShift >> 4);
+        for (nuint w = first >> 6; w < end >> 6; w++) n += BitOperations.PopCount(ss->LiveBits[w]);
+        return n;
+    }
+}

@@ -1,0 +1,156 @@
+using System.Runtime.CompilerServices;
+
+namespace Hakmem;
+
+/// <summary>The free path. The registry confirms the pointer's SuperSlab before anything of it is
+/// read; the block index is checked exactly (no interior pointers); the free tag catches most double
+/// frees. A block of a span the thread owns goes into its cache; any other goes to the span's remote
+/// queue, out of line (<see cref="FreeRemote"/>).</summary>
+public sealed unsafe partial class HakmemHeap
+{
+    /// <summary>Frees a block of this heap; null is a no-op. A pointer that is not a live block of this
+    /// heap throws <see cref="HeapCorruptionException"/> before anything is written.</summary>
+    public void Free(void* p)
+    {
+        if (p == null) return;
+        ThrowIfDisposed();
+        FreeWith(CacheOrNull(), p);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal void FreeWith(ThreadCache* tc, void* p)
+    {
+        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+        if (ss == null)
+        {
+            FreeLarge(p);
+            return;
+        }
+        Slab* s = SuperSlab.SpanOf(ss, p);
+        nuint rel = (nuint)((byte*)p - s->Start);
+        ulong index = (rel * s->DivMagic) >> SizeClasses.DivShift;
+        if (((nuint)index * s->BlockSize != rel) | (index >= s->Capacity) | (s->Class < 0)) ThrowNotABlock(s, p);
+        ulong* words = (ulong*)p;
+        ulong tag = _secret ^ (ulong)p;
+        if (words[1] == tag) ConfirmDoubleFree(tc, s, p);
+        if (_guards) GuardTakeBack(s, p);
+        if (tc != null && s->Owner == tc)
+        {
+            words[1] = tag;
+            tc->Counters.Frees++;
+            ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
+            if (cc->FastCount < cc->FastCap)
+            {
+                cc->Fast[cc->FastCount++] = p;
+                return;
+            }
+            if (cc->SllCount < cc->SllCap)
+            {
+                *(void**)p = cc->Sll;
+                cc->Sll = p;
+                cc->SllCount++;
+                return;
+            }
+            FreeToListOrSpan(tc, cc, s, p);
+            return;
+        }
+        FreeRemote(tc, s, p);
+    }
+
+    /// <summary>A block of a span this thread does not own (or of an abandoned span): push it onto the
+    /// span's remote queue. Only the owner, after claiming, ever drains it.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeRemote(ThreadCache* tc, Slab* s, void* p)
+    {
+        ((ulong*)p)[1] = _secret ^ (ulong)p;
+        RemoteQueue.Push(&s->RemoteHead, p);
+        if (tc != null) tc->Counters.RemoteFrees++;
+        else Interlocked.Increment(ref _remoteFreesWithoutCache);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeToListOrSpan(ThreadCache* tc, ClassCache* cc, Slab* s, void* p)
+    {
+        if (cc->ListCap != 0)
+        {
+            *(void**)p = cc->List;
+            cc->List = p;
+            if (++cc->ListCount > cc->ListCap) SpillList(tc, cc);
+            return;
+        }
+        ReturnToSpan(tc, cc, s, p);
+    }
+
+    /// <summary>TLS List over its cap: send the oldest half back, each block to the free list of the
+    /// span it came from (always its owner span, which is this thread's).</summary>
+    private void SpillList(ThreadCache* tc, ClassCache* cc)
+    {
+        int n = cc->ListCount - cc->ListCap / 2;
+        int c = (int)(cc - ThreadCache.Classes(tc));
+        for (int i = 0; i < n; i++)
+        {
+            void* p = cc->List;
+            cc->List = *(void**)p;
+            ReturnToSpan(tc, cc, OwnedSpanOf(tc, c, p, "TLS List"), p);
+        }
+        cc->ListCount -= n;
+        tc->Counters.Spills++;
+    }
+
+    /// <summary>Push onto the owner span's free list. A span that no longer has a block out is given
+    /// back (unless it is the one refills come from); one that became usable moves next in the ring.</summary>
+    private void ReturnToSpan(ThreadCache* tc, ClassCache* cc, Slab* s, void* p)
+    {
+        if (_guards && s->Owner != tc) GuardFail("blocks return only to spans their thread owns", s, p, "owner differs");
+        bool wasEmpty = !s->HasLocalBlocks;
+        *(void**)p = s->FreeList;
+        s->FreeList = p;
+        s->Used--;
+        Slab* cur = cc->Current;
+        if (s == cur) return;
+        if (s->Used == 0)
+        {
+            UnlinkOwned(cc, s);
+            lock (_sync) FreeSpanLocked(s);
+        }
+        else if (wasEmpty && cur->Next != s)
+        {
+            UnlinkOwned(cc, s);
+            LinkOwned(cc, s);
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ThrowNotABlock(Slab* s, void* p)
+    {
+        if (s->Class < 0) throw new HeapCorruptionException((nuint)p, "free of a pointer into an unused part of a SuperSlab (never allocated, or freed twice)");
+        throw new HeapCorruptionException((nuint)p,
+            $"free of an interior pointer: not the start of a block (class {s->Class}, block size {s->BlockSize}, span 0x{(nuint)s->Start:x})");
+    }
+
+    /// <summary>The block carries this heap's free tag. If this thread owns the span, every place a
+    /// free block of it can be (the thread's tiers, the span's free list and remote queue) is searched:
+    /// found means double free, not found means the user's data matched the tag by chance. A block
+    /// of another thread's span cannot be searched safely; the tag (64 random bits mixed with the
+    /// address) is taken as proof.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void ConfirmDoubleFree(ThreadCache* tc, Slab* s, void* p)
+    {
+        if (_guards) return; // the live bitmap decides exactly
+        if (tc == null || s->Owner != tc)
+            throw new HeapCorruptionException((nuint)p, $"double free (free tag present; class {s->Class}, owned by another thread)");
+        ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
+        bool found = false;
+        for (int i = 0; i < cc->FastCount && !found; i++) found = cc->Fast[i] == p;
+        found = found || ListContains(cc->Sll, p, cc->SllCount) || ListContains(cc->List, p, cc->ListCount)
+                || ListContains(s->FreeList, p, s->Capacity) || ListContains(s->RemoteHead, p, s->Capacity);
+        if (found) throw new HeapCorruptionException((nuint)p, $"double free (class {s->Class}, block already on a free list)");
+    }
+
+    private static bool ListContains(void* head, void* p, long max)
+    {
+        for (long n = 0; head != null && n <= max; n++, head = *(void**)head)
+            if (head == p) return true;
+        return false;
+    }
+}

@@ -1,0 +1,56 @@
+using System.Runtime.InteropServices;
+
+namespace Hakmem;
+
+/// <summary>The OS boundary: anonymous mappings from mmap, returned with munmap.
+/// Nothing the heap hands out comes from anywhere else (never from libc malloc).</summary>
+internal static unsafe partial class Os
+{
+    private const int ProtRead = 0x1, ProtWrite = 0x2;
+    private const int MapPrivate = 0x02, MapAnonymous = 0x20, MapNoReserve = 0x4000;
+    private const int MadvDontNeed = 4;
+
+    [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
+    private static partial void* mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);
+
+    [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
+    private static partial int munmap(void* addr, nuint length);
+
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static partial int madvise(void* addr, nuint length, int advice);
+
+    public static nuint RoundUpToPage(nuint n) => (n + Layout.PageSize - 1) & ~(Layout.PageSize - 1);
+
+    /// <summary>Zeroed read-write pages, or null when the OS refuses.</summary>
+    public static void* Map(nuint size)
+    {
+        void* p = mmap(null, size, ProtRead | ProtWrite, MapPrivate | MapAnonymous | MapNoReserve, -1, 0);
+        return p == (void*)-1 ? null : p;
+    }
+
+    /// <summary>Zeroed pages whose start is a multiple of <paramref name="alignment"/> (a power of two
+    /// at least a page): map size + alignment, then give back the unaligned head and the tail.</summary>
+    public static void* MapAligned(nuint size, nuint alignment)
+    {
+        if (alignment <= Layout.PageSize) return Map(size);
+        nuint total = size + alignment;
+        if (total < size) return null;
+        byte* raw = (byte*)Map(total);
+        if (raw == null) return null;
+        byte* aligned = (byte*)(((nuint)raw + alignment - 1) & ~(alignment - 1));
+        nuint head = (nuint)(aligned - raw);
+        nuint tail = total - head - size;
+        if (head != 0) munmap(raw, head);
+        if (tail != 0) munmap(aligned + size, tail);
+        return aligned;
+    }
+
+    public static void Unmap(void* p, nuint size)
+    {
+        if (munmap(p, size) != 0)
+            throw new InvalidOperationException($"munmap(0x{(nuint)p:x}, {size}) failed: errno {Marshal.GetLastPInvokeError()}");
+    }
+
+    /// <summary>Drop the physical pages of a range we keep mapped (they read back as zero).</summary>
+    public static void Decommit(void* p, nuint size) => madvise(p, size, MadvDontNeed);
+}

@@ -1,0 +1,124 @@
+namespace Hakmem;
+
+/// <summary>Refill: the tiers are empty, take blocks from a span the thread owns. With P0 batch refill
+/// a whole batch is cut from the span's free list or carved in one go and spliced into the cache with
+/// one counter update; without it blocks move one at a time. With every tier off, each allocation
+/// takes its block straight from the span.</summary>
+public sealed unsafe partial class HakmemHeap
+{
+    private void* Refill(ThreadCache* tc, ClassCache* cc, int c)
+    {
+        Slab* s = SpanWithBlocks(tc, cc, c);
+        if (s == null) return null;
+        tc->Counters.Refills++;
+        int room = cc->SllCap != 0 ? cc->SllCap - cc->SllCount
+                 : cc->ListCap != 0 ? cc->ListCap - cc->ListCount
+                 : cc->FastCap - cc->FastCount;
+        int want = Math.Min(cc->Batch, room + 1); // +1: the block returned to the caller
+        if (want <= 1) return TakeOne(s);
+        return _p0 ? RefillBatch(cc, s, want) : RefillSingles(cc, s, want);
+    }
+
+    /// <summary>One block from the span: pop its free list, else carve the next one.</summary>
+    private void* TakeOne(Slab* s)
+    {
+        void* p = s->FreeList;
+        if (p != null)
+        {
+            if (_guards) GuardListNode(s, p, "span free list");
+            s->FreeList = *(void**)p;
+        }
+        else
+        {
+            p = s->Start + (nuint)s->Carved * s->BlockSize;
+            s->Carved++;
+        }
+        s->Used++;
+        if (_guards && (s->Used > s->Capacity || s->Carved > s->Capacity))
+            GuardFail("Used <= Capacity and Carved <= Capacity", s, p, $"Used={s->Used}, Carved={s->Carved}, Capacity={s->Capacity}");
+        return p;
+    }
+
+    private void* RefillSingles(ClassCache* cc, Slab* s, int want)
+    {
+        void* first = TakeOne(s);
+        for (int i = 1; i < want && s->HasLocalBlocks; i++) PushToTopTier(cc, TakeOne(s));
+        return first;
+    }
+
+    private static void PushToTopTier(ClassCache* cc, void* p)
+    {
+        if (cc->SllCap != 0)
+        {
+            *(void**)p = cc->Sll;
+            cc->Sll = p;
+            cc->SllCount++;
+        }
+        else if (cc->ListCap != 0)
+        {
+            *(void**)p = cc->List;
+            cc->List = p;
+            cc->ListCount++;
+        }
+        else cc->Fast[cc->FastCount++] = p;
+    }
+
+    /// <summary>P0: cut up to <paramref name="want"/> blocks off the free list, or carve them as one
+    /// linked run; account for them once; splice the run behind the first block into the cache.</summary>
+    private void* RefillBatch(ClassCache* cc, Slab* s, int want)
+    {
+        void* head;
+        void* tail;
+        uint n;
+        if (s->FreeList != null)
+        {
+            head = tail = s->FreeList;
+            n = 1;
+            if (_guards) GuardListNode(s, head, "span free list");
+            while (n < want && *(void**)tail != null)
+            {
+                tail = *(void**)tail;
+                if (_guards) GuardListNode(s, tail, "span free list");
+                n++;
+            }
+            s->FreeList = *(void**)tail;
+        }
+        else
+        {
+            n = Math.Min((uint)want, s->Capacity - s->Carved);
+            uint bs = s->BlockSize;
+            byte* b = s->Start + (nuint)s->Carved * bs;
+            head = b;
+            for (uint i = 1; i < n; i++, b += bs) *(void**)b = b + bs;
+            tail = b;
+            s->Carved += n;
+        }
+        s->Used += n;
+        if (_guards && (s->Used > s->Capacity || s->Carved > s->Capacity))
+            GuardFail("Used <= Capacity and Carved <= Capacity after a batch", s, head, $"Used={s->Used}, Carved={s->Carved}, Capacity={s->Capacity}, batch={n}");
+        if (n > 1) SpliceToTopTier(cc, *(void**)head, tail, (int)n - 1);
+        return head;
+    }
+
+    private static void SpliceToTopTier(ClassCache* cc, void* head, void* tail, int n)
+    {
+        if (cc->SllCap != 0)
+        {
+            *(void**)tail = cc->Sll;
+            cc->Sll = head;
+            cc->SllCount += n;
+        }
+        else if (cc->ListCap != 0)
+        {
+            *(void**)tail = cc->List;
+            cc->List = head;
+            cc->ListCount += n;
+        }
+        else
+        {
+            void* p = head;
+            for (int i = 1; i < n; i++, p = *(void**)p) cc->Fast[cc->FastCount++] = p;
+            cc->Fast[cc->FastCount++] = p;
+        }
+    }
+}

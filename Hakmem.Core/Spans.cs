@@ -1,0 +1,336 @@
+using System.Runtime.CompilerServices;
+
+namespace Hakmem;
+
+/// <summary>Spans and SuperSlabs: acquiring a span for a thread (adopt an abandoned one, else a free
+/// run of slots, else a new SuperSlab), draining, freeing and abandoning spans, returning empty
+/// SuperSlabs to the OS.</summary>
+public sealed unsafe partial class HakmemHeap
+{
+    private const int MaxRingScan = 16;
+
+    // Guarded by _sync.
+    private SuperSlab* _superSlabs;
+    private SuperSlab* _keptEmpty;                   // one empty SuperSlab kept (decommitted) against churn
+    private readonly nint[] _abandoned = new nint[SizeClasses.Count]; // Slab* lists, one per class
+    private long _superSlabCount, _superSlabPeak, _spansAdopted, _cachesReclaimed;
+
+    /// <summary>A span of the cache's class with a block to give: the current one, another owned one
+    /// (scanning a bounded part of the ring), or a newly acquired one. Null only when out of memory.</summary>
+    private Slab* SpanWithBlocks(ThreadCache* tc, ClassCache* cc, int c)
+    {
+        Slab* s = cc->Current;
+        if (s != null)
+        {
+            if (s->HasLocalBlocks || (s->RemoteHead != null && Drain(tc, s) != 0)) return s;
+            Slab* t = s->Next;
+            for (int i = 0; t != s && i < MaxRingScan; i++, t = t->Next)
+            {
+                if (t->HasLocalBlocks || (t->RemoteHead != null && Drain(tc, t) != 0))
+                {
+                    cc->Current = t;
+                    return t;
+                }
+            }
+        }
+        lock (_sync)
+        {
+            ThrowIfDisposed();
+            return AcquireSpanLocked(tc, cc, c);
+        }
+    }
+
+    /// <summary>The owner (or the lock holder, for an abandoned span) takes the whole remote queue and
+    /// splices it onto the free list. Returns the number of blocks drained.</summary>
+    private uint Drain(ThreadCache* tc, Slab* s)
+    {
+        void* head = RemoteQueue.TakeAll(&s->RemoteHead);
+        if (head == null) return 0;
+        uint n = 1;
+        void* tail = head;
+        if (_guards) GuardListNode(s, head, "remote queue");
+        while (*(void**)tail != null)
+        {
+            tail = *(void**)tail;
+            if (_guards) GuardListNode(s, tail, "remote queue");
+            n++;
+        }
+        if (_guards && n > s->Used) GuardFail("Used >= drained remote blocks", s, head, $"Used={s->Used}, drained={n}");
+        *(void**)tail = s->FreeList;
+        s->FreeList = head;
+        s->Used -= n;
+        if (tc != null)
+        {
+            tc->Counters.Drains++;
+            tc->Counters.DrainedBlocks += n;
+        }
+        return n;
+    }
+
+    private Slab* AcquireSpanLocked(ThreadCache* tc, ClassCache* cc, int c)
+    {
+        Slab* s = AdoptOrCarveLocked(tc, cc, c);
+        if (s != null) return s;
+        // Before asking the OS: spans of ended threads and empty abandoned spans.
+        if (CollectLocked() > 0 && (s = AdoptOrCarveLocked(tc, cc, c)) != null) return s;
+        return MapSuperSlabLocked() == null ? null : CarveSpanLocked(tc, cc, c);
+    }
+
+    private Slab* AdoptOrCarveLocked(ThreadCache* tc, ClassCache* cc, int c)
+    {
+        Slab* s = AdoptLocked(tc, cc, c);
+        return s != null ? s : CarveSpanLocked(tc, cc, c);
+    }
+
+    /// <summary>Claim abandoned spans of class c (claim, then drain) until one has a block to give;
+    /// the claimed ones join the thread's ring either way.</summary>
+    private Slab* AdoptLocked(ThreadCache* tc, ClassCache* cc, int c)
+    {
+        while (_abandoned[c] != 0)
+        {
+            var s = (Slab*)_abandoned[c];
+            UnlinkAbandonedLocked(s);
+            s->Owner = tc;
+            s->State = Slab.StateOwned;
+            _spansAdopted++;
+            if (s->RemoteHead != null) Drain(tc, s);
+            if (s->Used == 0)
+            {
+                FreeSpanLocked(s);
+                continue;
+            }
+            LinkOwned(cc, s);
+            if (s->HasLocalBlocks)
+            {
+                cc->Current = s;
+                return s;
+            }
+        }
+        return null;
+    }
+
+    private Slab* CarveSpanLocked(ThreadCache* tc, ClassCache* cc, int c)
+    {
+        int span = SizeClasses.SpanSlabs(c);
+        for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
+        {
+            if (ss->FreeMask == 0) continue;
+            int first = SuperSlab.FindFreeRun(ss->FreeMask, span);
+            if (first < 0) continue;
+            Slab* s = InitSpan(ss, first, span, c, tc);
+            LinkOwned(cc, s);
+            cc->Current = s;
+            return s;
+        }
+        return null;
+    }
+
+    private static Slab* InitSpan(SuperSlab* ss, int first, int span, int c, ThreadCache* owner)
+    {
+        Slab* slabs = SuperSlab.Slabs(ss);
+        for (int k = first; k < first + span; k++)
+        {
+            slabs[k].Head = (byte)first;
+            slabs[k].Class = (short)c;
+            ss->FreeMask &= ~(1u << k);
+        }
+        Slab* s = slabs + first;
+        uint bs = SizeClasses.BlockSize(c);
+        s->Start = ss->Base + ((nuint)first << Layout.SlabShift);
+        s->BlockSize = bs;
+        s->DivMagic = SizeClasses.DivMagic(bs);
+        s->Capacity = (uint)(((nuint)span << Layout.SlabShift) / bs);
+        s->Carved = 0;
+        s->Used = 0;
+        s->FreeList = null;
+        s->RemoteHead = null;
+        s->Span = (byte)span;
+        s->Owner = owner;
+        s->State = Slab.StateOwned;
+        s->Next = s->Prev = null;
+        return s;
+    }
+
+    /// <summary>Give a span with no block out (Used == 0) back to its SuperSlab.</summary>
+    private void FreeSpanLocked(Slab* s)
+    {
+        SuperSlab* ss = s->Super;
+        Slab* slabs = SuperSlab.Slabs(ss);
+        int first = s->Index;
+        int span = s->Span;
+        s->Owner = null;
+        s->State = Slab.StateFree;
+        s->FreeList = null;
+        s->Carved = 0;
+        s->Span = 0;
+        for (int k = first; k < first + span; k++)
+        {
+            slabs[k].Class = -1;
+            slabs[k].Head = (byte)k;
+            ss->FreeMask |= 1u << k;
+        }
+        if (ss->FreeMask == Layout.AllSlabsFree) ReleaseEmptySuperSlabLocked(ss);
+    }
+
+    private void AbandonLocked(Slab* s)
+    {
+        int c = s->Class;
+        s->Owner = null;
+        s->State = Slab.StateAbandoned;
+        s->Prev = null;
+        s->Next = (Slab*)_abandoned[c];
+        if (s->Next != null) s->Next->Prev = s;
+        _abandoned[c] = (nint)s;
+    }
+
+    private void UnlinkAbandonedLocked(Slab* s)
+    {
+        if (s->Prev != null) s->Prev->Next = s->Next;
+        else _abandoned[s->Class] = (nint)s->Next;
+        if (s->Next != null) s->Next->Prev = s->Prev;
+        s->Next = s->Prev = null;
+    }
+
+    /// <summary>Reclaim the caches of ended threads, drain abandoned spans (the lock holder is their
+    /// only consumer) and free the empty ones. Returns how many spans or caches it freed.</summary>
+    private int CollectLocked()
+    {
+        int freed = ReclaimDeadThreadsLocked();
+        for (int c = 0; c < SizeClasses.Count; c++)
+        {
+            for (var s = (Slab*)_abandoned[c]; s != null;)
+            {
+                Slab* next = s->Next;
+                if (s->RemoteHead != null) Drain(null, s);
+                if (s->Used == 0)
+                {
+                    UnlinkAbandonedLocked(s);
+                    FreeSpanLocked(s);
+                    freed++;
+                }
+                s = next;
+            }
+        }
+        return freed;
+    }
+
+    // The owner's ring of spans of one class, through ClassCache.Current.
+    private static void LinkOwned(ClassCache* cc, Slab* s)
+    {
+        Slab* cur = cc->Current;
+        if (cur == null)
+        {
+            s->Next = s->Prev = s;
+            cc->Current = s;
+        }
+        else
+        {
+            s->Prev = cur;
+            s->Next = cur->Next;
+            cur->Next->Prev = s;
+            cur->Next = s;
+        }
+        cc->Owned++;
+    }
+
+    private static void UnlinkOwned(ClassCache* cc, Slab* s)
+    {
+        if (s->Next == s) cc->Current = null;
+        else
+        {
+            s->Prev->Next = s->Next;
+            s->Next->Prev = s->Prev;
+            if (cc->Current == s) cc->Current = s->Next;
+        }
+        s->Next = s->Prev = null;
+        cc->Owned--;
+    }
+
+    /// <summary>The span of a block known to be in this heap's SuperSlabs (it came from our lists).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Slab* SpanOfOwnBlock(void* p)
+    {
+        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+        if (ss == null) GuardFail("cached block lies in a SuperSlab of this heap", null, p, "registry miss");
+        return SuperSlab.SpanOf(ss, p);
+    }
+
+    private Slab* OwnedSpanOf(ThreadCache* tc, int c, void* p, string from)
+    {
+        Slab* s = SpanOfOwnBlock(p);
+        if (_guards)
+        {
+            GuardListNode(s, p, from);
+            if (s->Owner != tc) GuardFail($"{from} holds only blocks of spans its thread owns", s, p, "span owned by another thread");
+            if (s->Class != c) GuardFail($"{from} of class {c} holds only blocks of that class", s, p, $"span class {s->Class}");
+        }
+        return s;
+    }
+
+    private SuperSlab* MapSuperSlabLocked()
+    {
+        if (!ReserveLocked(Layout.SuperSlabSize)) return null;
+        byte* region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize);
+        nuint metaBytes = SuperSlab.MetaBytes + (_guards ? SuperSlab.LiveBitsBytes : 0);
+        var ss = region == null ? null : (SuperSlab*)Os.Map(metaBytes);
+        if (ss == null || !_registry.Insert((nuint)region, ss))
+        {
+            if (region != null) Os.Unmap(region, Layout.SuperSlabSize);
+            if (ss != null) Os.Unmap(ss, metaBytes);
+            UnreserveLocked(Layout.SuperSlabSize);
+            _oomRefusals++;
+            return null;
+        }
+        ss->Magic = SuperSlab.MagicValue;
+        ss->Base = region;
+        ss->HeapId = _id;
+        ss->FreeMask = Layout.AllSlabsFree;
+        ss->LiveBits = _guards ? (ulong*)((byte*)ss + SuperSlab.MetaBytes) : null;
+        Slab* slabs = SuperSlab.Slabs(ss);
+        for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
+        {
+            slabs[k].Super = ss;
+            slabs[k].Index = (byte)k;
+            slabs[k].Head = (byte)k;
+            slabs[k].Class = -1;
+        }
+        ss->Next = _superSlabs;
+        if (_superSlabs != null) _superSlabs->Prev = ss;
+        _superSlabs = ss;
+        _superSlabPeak = Math.Max(_superSlabPeak, ++_superSlabCount);
+        return ss;
+    }
+
+    /// <summary>Keep one empty SuperSlab (its pages decommitted) so that a heap oscillating around a
+    /// boundary does not map and unmap 2 MiB each time; unmap any other.</summary>
+    private void ReleaseEmptySuperSlabLocked(SuperSlab* ss)
+    {
+        if (_keptEmpty == null || _keptEmpty == ss || _keptEmpty->FreeMask != Layout.AllSlabsFree)
+        {
+            _keptEmpty = ss;
+            Os.Decommit(ss->Base, Layout.SuperSlabSize);
+            return;
+        }
+        UnmapSuperSlabLocked(ss);
+    }
+
+    private void UnmapSuperSlabLocked(SuperSlab* ss)
+    {
+        if (ss->Prev != null) ss->Prev->Next = ss->Next;
+        else _superSlabs = ss->Next;
+        if (ss->Next != null) ss->Next->Prev = ss->Prev;
+        if (_keptEmpty == ss) _keptEmpty = null;
+        _registry.Remove((nuint)ss->Base);
+        Os.Unmap(ss->Base, Layout.SuperSlabSize);
+        ss->Magic = 0;
+        Os.Unmap(ss, SuperSlab.MetaBytes + (_guards ? SuperSlab.LiveBitsBytes : 0));
+        UnreserveLocked(Layout.SuperSlabSize);
+        _superSlabCount--;
+    }
+
+    private void DisposeSpansLocked()
+    {
+        while (_superSlabs != null) UnmapSuperSlabLocked(_superSlabs);
+        Array.Clear(_abandoned);
+    }
+}

@@ -1,0 +1,82 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+
+namespace Hakmem;
+
+/// <summary>Metadata of one 64 KiB slab slot; for the head slot of a span it describes the span.
+/// Owner-side fields share the first cache lines; the remote queue head sits on a line of its own
+/// so that frees from other threads do not bounce the owner's line.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 192)]
+internal unsafe struct Slab
+{
+    public const byte StateFree = 0, StateOwned = 1, StateAbandoned = 2;
+
+    [FieldOffset(0)] public void* FreeList;       // owner only
+    [FieldOffset(8)] public byte* Start;          // first block (the span's base)
+    [FieldOffset(16)] public ThreadCache* Owner;  // null when free or abandoned
+    [FieldOffset(24)] public SuperSlab* Super;
+    [FieldOffset(32)] public ulong DivMagic;      // SizeClasses.DivMagic(BlockSize)
+    [FieldOffset(40)] public uint BlockSize;
+    [FieldOffset(44)] public uint Capacity;       // blocks in the span
+    [FieldOffset(48)] public uint Carved;         // blocks ever handed out of the linear area
+    [FieldOffset(52)] public uint Used;           // carved blocks not on FreeList (user, caches, remote queue)
+    [FieldOffset(56)] public short Class;         // -1 when the slot is free
+    [FieldOffset(58)] public byte Index;          // slot index in the SuperSlab
+    [FieldOffset(59)] public byte Span;           // slots in the span (head only)
+    [FieldOffset(60)] public byte Head;           // index of the span's head slot (self for the head)
+    [FieldOffset(61)] public byte State;
+    [FieldOffset(64)] public Slab* Next;          // owner's ring per class, or the abandoned list
+    [FieldOffset(72)] public Slab* Prev;
+    [FieldOffset(128)] public void* RemoteHead;   // MPSC stack of blocks freed by other threads
+
+    /// <summary>Blocks this span can still give without a remote drain.</summary>
+    public readonly bool HasLocalBlocks
+    {
+        [MethodImpl(MethodImplOptions.AggressiveInlining)]
+        get => FreeList != null || Carved < Capacity;
+    }
+}
+
+/// <summary>Out-of-band header of a SuperSlab: its base, which slots are free, and 32 Slab records.
+/// It is mapped separately from the 2 MiB region so that user overruns cannot reach it.</summary>
+[StructLayout(LayoutKind.Sequential)]
+internal unsafe struct SuperSlab
+{
+    public const ulong MagicValue = 0x48414B4D454D5353; // "HAKMEMSS"
+    public const int SlabsOffset = 64;
+    public static readonly nuint MetaBytes = Os.RoundUpToPage(SlabsOffset + (nuint)(Layout.SlabsPerSuperSlab * sizeof(Slab)));
+    /// <summary>Guard mode: one bit per 16 bytes of the region, set while a block is with the user.</summary>
+    public static readonly nuint LiveBitsBytes = Layout.SuperSlabSize / Layout.MinBlock / 8;
+
+    public ulong Magic;
+    public byte* Base;
+    public long HeapId;
+    public uint FreeMask;            // bit i set: slot i free (heap lock)
+    public int Flags;
+    public SuperSlab* Next;          // heap's list of SuperSlabs (heap lock)
+    public SuperSlab* Prev;
+    public ulong* LiveBits;          // guard mode only, else null
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Slab* Slabs(SuperSlab* ss) => (Slab*)((byte*)ss + SlabsOffset);
+
+    /// <summary>The head Slab of the span holding <paramref name="p"/>, which lies in this SuperSlab.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Slab* SpanOf(SuperSlab* ss, void* p)
+    {
+        Slab* slabs = Slabs(ss);
+        nuint slot = ((nuint)p & Layout.SuperSlabMask) >> Layout.SlabShift;
+        return slabs + slabs[slot].Head;
+    }
+
+    /// <summary>First index of <paramref name="count"/> contiguous free slots, or -1.</summary>
+    public static int FindFreeRun(uint freeMask, int count)
+    {
+        uint want = count == 32 ? uint.MaxValue : (1u << count) - 1;
+        for (int i = 0; i + count <= Layout.SlabsPerSuperSlab; i++)
+        {
+            if (((freeMask >> i) & want) == want) return i;
+        }
+        return -1;
+    }
+}
