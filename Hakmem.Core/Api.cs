@@ -59,6 +59,6 @@ public sealed unsafe partial class HakmemHeap
         nuint n = Math.Max(size, alignment);
         if (n <= SizeClasses.MaxSmall) return Alloc((nuint)BitOperations.RoundUpToPowerOf2((ulong)n));
         ThrowIfDisposed();
-        return AllocLarge(size, alignment);
+        return AllocLarge(n, alignment);
     }
 }

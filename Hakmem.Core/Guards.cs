@@ -27,7 +27,7 @@ public sealed unsafe partial class HakmemHeap
     {
         ulong* word = LiveWord(p, out ulong bit);
         if ((Interlocked.Or(ref *word, bit) & bit) != 0)
-            GuardFail("a block handed out is not already live", SpanOfOwnBlock(p), p, "live bit already set");
+            GuardFail("a block handed out is not already live", SpanOfOwnBlock(p, "a block handed out"), p, "live bit already set");
     }
 
     /// <summary>The block comes back from the user: it must be with the user (exact double-free check).</summary>

@@ -224,5 +224,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
             _registry.Destroy();
         }
         HeapDirectory.Remove(this);
+        t_caches?.Remove(_id);
+        if (t_slot.HeapId == _id) t_slot = default;
     }
 }

@@ -15,7 +15,7 @@ public sealed unsafe partial class HakmemHeap
     private void* AllocLarge(nuint size, nuint alignment)
     {
         if (size > SizeClasses.MaxRequest) return null;
-        nuint bytes = Os.RoundUpToPage(size);
+        nuint bytes = Os.RoundUpToPage(Math.Max(size, 1));
         lock (_sync)
         {
             ThrowIfDisposed();

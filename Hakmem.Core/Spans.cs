@@ -248,16 +248,16 @@ public sealed unsafe partial class HakmemHeap
 
     /// <summary>The span of a block known to be in this heap's SuperSlabs (it came from our lists).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private Slab* SpanOfOwnBlock(void* p)
+    private Slab* SpanOfOwnBlock(void* p, string from)
     {
         SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
-        if (ss == null) GuardFail("cached block lies in a SuperSlab of this heap", null, p, "registry miss");
+        if (ss == null) GuardFail($"{from} entries lie in a SuperSlab of this heap", null, p, "registry miss");
         return SuperSlab.SpanOf(ss, p);
     }
 
     private Slab* OwnedSpanOf(ThreadCache* tc, int c, void* p, string from)
     {
-        Slab* s = SpanOfOwnBlock(p);
+        Slab* s = SpanOfOwnBlock(p, from);
         if (_guards)
         {
             GuardListNode(s, p, from);

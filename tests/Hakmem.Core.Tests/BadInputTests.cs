@@ -1,0 +1,189 @@
+using System.Runtime.InteropServices;
+using Hakmem;
+
+namespace Hakmem.Tests;
+
+/// <summary>Every pointer the heap must refuse is refused with a HeapCorruptionException that names
+/// the pointer and the reason, and nothing is written for it.</summary>
+public unsafe class BadInputTests
+{
+    private static HeapCorruptionException Refused(Action free, void* p, string reason)
+    {
+        var e = Assert.Throws<HeapCorruptionException>(free);
+        Assert.Equal((nuint)p, e.Pointer);
+        Assert.Contains($"0x{(nuint)p:x}", e.Message);
+        Assert.Contains(reason, e.Message);
+        return e;
+    }
+
+    public static TheoryData<int, bool, bool, bool, bool> Configurations => Knobs.AllWithGuards;
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void Double_free_is_caught_in_every_configuration(int fast, bool sll, bool list, bool p0, bool guards)
+    {
+        using var heap = new HakmemHeap(Knobs.Options(fast, sll, list, p0, guards));
+        foreach (nuint size in new nuint[] { 16, 100, 1024, 3000, 65536 })
+        {
+            var others = Enumerable.Range(0, 50).Select(_ => (nint)heap.Alloc(size)).ToList();
+            void* p = heap.Alloc(size);
+            heap.Free(p);
+            Refused(() => heap.Free(p), p, "double free");
+            foreach (var o in others) heap.Free((void*)o);
+        }
+        Assert.True(heap.Audit().IsClean);
+    }
+
+    [Fact]
+    public void Double_free_from_another_thread_is_caught()
+    {
+        using var heap = new HakmemHeap();
+        void* p = heap.Alloc(64);
+        heap.Free(p);
+        Exception? caught = null;
+        var t = new Thread(() => caught = Record.Exception(() => heap.Free(p)));
+        t.Start();
+        t.Join();
+        var e = Assert.IsType<HeapCorruptionException>(caught);
+        Assert.Contains("double free", e.Message);
+    }
+
+    [Fact]
+    public void Guard_mode_catches_a_double_free_even_when_the_freed_block_was_overwritten()
+    {
+        using var heap = new HakmemHeap(new HakmemOptions { Guards = true });
+        long* p = (long*)heap.Alloc(64);
+        heap.Free(p);
+        p[1] = 0; // a use-after-free write wipes the free tag
+        Refused(() => heap.Free(p), p, "double free");
+    }
+
+    [Fact]
+    public void A_large_block_freed_twice_is_refused()
+    {
+        using var heap = new HakmemHeap();
+        void* p = heap.Alloc(1 << 20);
+        heap.Free(p);
+        Refused(() => heap.Free(p), p, "already freed");
+    }
+
+    [Fact]
+    public void Foreign_pointers_are_refused_and_nothing_is_written_into_them()
+    {
+        using var heap = new HakmemHeap();
+        heap.Free(heap.Alloc(64));
+        byte* native = (byte*)NativeMemory.Alloc(256);
+        try
+        {
+            new Span<byte>(native, 256).Fill(0xAB);
+            Refused(() => heap.Free(native + 64), native + 64, "foreign pointer");
+            Assert.True(new Span<byte>(native, 256).IndexOfAnyExcept((byte)0xAB) < 0, "the heap wrote into memory it does not own");
+            long* local = stackalloc long[2];
+            local[0] = 42;
+            Refused(() => heap.Free(local), local, "foreign pointer");
+            Assert.Equal(42, local[0]);
+        }
+        finally
+        {
+            NativeMemory.Free(native);
+        }
+    }
+
+    [Theory]
+    [InlineData(64, 8)]
+    [InlineData(48, 16)]
+    [InlineData(1024, 512)]
+    [InlineData(5000, 16)]
+    public void Interior_pointers_are_refused(int size, int offset)
+    {
+        using var heap = new HakmemHeap();
+        byte* p = (byte*)heap.Alloc((nuint)size);
+        p[offset] = 7;
+        Refused(() => heap.Free(p + offset), p + offset, "interior pointer");
+        Assert.Equal(7, p[offset]);
+        heap.Free(p);
+        Assert.True(heap.Audit().IsClean);
+    }
+
+    [Fact]
+    public void Interior_pointers_of_large_blocks_are_refused()
+    {
+        using var heap = new HakmemHeap();
+        byte* p = (byte*)heap.Alloc(300_000);
+        Refused(() => heap.Free(p + 4096), p + 4096, "interior pointer of a large block");
+        heap.Free(p);
+    }
+
+    [Fact]
+    public void A_pointer_into_an_unused_slab_is_refused()
+    {
+        using var heap = new HakmemHeap();
+        byte* p = (byte*)heap.Alloc(64);
+        byte* superSlab = (byte*)((nuint)p & ~(nuint)(2 * 1024 * 1024 - 1));
+        byte* unused = superSlab + 20 * 65536;
+        Refused(() => heap.Free(unused), unused, "unused part of a SuperSlab");
+        heap.Free(p);
+    }
+
+    [Fact]
+    public void A_pointer_of_another_heap_is_refused_and_named()
+    {
+        using var a = new HakmemHeap();
+        using var b = new HakmemHeap();
+        void* p = a.Alloc(100);
+        void* big = a.Alloc(100_000);
+        Refused(() => b.Free(p), p, $"another heap (heap {a.Id})");
+        Refused(() => b.Free(big), big, $"another heap (heap {a.Id})");
+        a.Free(p);
+        a.Free(big);
+        Assert.True(a.Audit().IsClean);
+    }
+
+    [Fact]
+    public void Use_after_dispose_throws_ObjectDisposedException()
+    {
+        var heap = new HakmemHeap();
+        void* p = heap.Alloc(32);
+        var handle = heap.ForThisThread();
+        heap.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => heap.Alloc(32));
+        Assert.Throws<ObjectDisposedException>(() => heap.Free(p));
+        Assert.Throws<ObjectDisposedException>(() => handle.Alloc(32));
+        Assert.Throws<ObjectDisposedException>(() => heap.Audit());
+        heap.Dispose(); // twice is fine
+    }
+
+    [Fact]
+    public void Sizes_that_cannot_be_served_return_null_instead_of_wrapping()
+    {
+        using var heap = new HakmemHeap();
+        Assert.True(heap.Alloc(nuint.MaxValue) == null);
+        Assert.True(heap.Alloc(nuint.MaxValue - 4096) == null);
+        Assert.True(heap.Calloc(nuint.MaxValue / 2, 3) == null);
+        Assert.True(heap.Calloc((nuint)1 << 32, (nuint)1 << 32) == null);
+        Assert.True(heap.Realloc(null, nuint.MaxValue) == null);
+        Assert.True(heap.AlignedAlloc(64, nuint.MaxValue) == null);
+    }
+
+    [Theory]
+    [InlineData(0)]
+    [InlineData(3)]
+    [InlineData(48)]
+    public void Alignment_that_is_not_a_power_of_two_is_an_argument_error(int alignment)
+    {
+        using var heap = new HakmemHeap();
+        var e = Assert.Throws<ArgumentException>(() => heap.AlignedAlloc((nuint)alignment, 10));
+        Assert.Contains(alignment.ToString(), e.Message);
+    }
+
+    [Fact]
+    public void Alloc_of_zero_bytes_gives_distinct_freeable_pointers()
+    {
+        using var heap = new HakmemHeap();
+        void* a = heap.Alloc(0), b = heap.Alloc(0);
+        Assert.True(a != null && b != null && a != b);
+        heap.Free(a);
+        heap.Free(b);
+        Assert.True(heap.Audit().IsClean);
+    }
+}
