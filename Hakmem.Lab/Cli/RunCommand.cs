@@ -1,0 +1,136 @@
+using System.CommandLine;
+using System.Globalization;
+using Hakmem.Lab.Backends;
+using Hakmem.Lab.Results;
+using Hakmem.Lab.Running;
+using Hakmem.Workloads;
+
+namespace Hakmem.Lab.Cli;
+
+/// <summary><c>hklab run</c>: one workload on one allocator configuration, N times, each run in its own
+/// child process; a line per run, then a summary with the crash rate's confidence interval.</summary>
+public static class RunCommand
+{
+    public static Command Create()
+    {
+        var workload = new Argument<string>("workload")
+        {
+            Description = $"{string.Join(", ", WorkloadSpec.Names)}, or a scenario: {string.Join(", ", Scenarios.All.Select(s => s.Name))}",
+        };
+        var args = new Argument<string[]>("args")
+        {
+            Arity = ArgumentArity.ZeroOrMore,
+            Description = $"the workload's arguments, as the C benchmarks take them: larson {Larson.UsageText}; random_mixed {RandomMixed.UsageText}; mid_large_mt {MidLargeMt.UsageText}",
+        };
+        var allocator = new Option<string>("--allocator", "-a") { Description = $"{string.Join(", ", BackendInfo.Names)}", DefaultValueFactory = _ => "hakmem" };
+        var threads = new Option<int?>("--threads", "-t") { Description = "override the workload's thread count" };
+        var runs = new Option<int>("--runs", "-n") { Description = "how many runs, each in its own process", DefaultValueFactory = _ => 1 };
+        var timeout = new Option<double?>("--timeout") { Description = "seconds before a run is killed and counted as timeout (default: larson 3x its seconds + 60, others 300)" };
+        var csv = new Option<string?>("--csv", "--out") { Description = "write the runs file (CSV) here" };
+        var knobs = new HakmemKnobOptions();
+
+        var cmd = new Command("run", "Run one workload on one allocator configuration, each run isolated in a child process.\n"
+            + "HAKMEM_* environment variables apply when the matching flag is not given, e.g.\n"
+            + "  HAKMEM_TINY_FAST_CAP=0 hklab run larson 2 8 128 1024 1 12345 4\n"
+            + "  hklab run random_mixed 25000 2048 123 --runs 20 --csv runs.csv");
+        cmd.Arguments.Add(workload);
+        cmd.Arguments.Add(args);
+        foreach (Option o in new Option[] { allocator, threads, runs, timeout, csv }) cmd.Options.Add(o);
+        knobs.AddTo(cmd);
+
+        cmd.SetAction(async (r, cancel) =>
+        {
+            WorkloadSpec spec;
+            HakmemOptions options;
+            BackendInfo backend;
+            try
+            {
+                spec = WorkloadSpec.Parse(r.GetValue(workload)!, r.GetValue(args) ?? []);
+                if (r.GetValue(threads) is int t)
+                {
+                    if (t < 1 || t > 1024) throw new WorkloadArgumentException($"--threads {t} is not valid: expected 1 to 1024");
+                    spec = spec.WithThreads(t);
+                }
+                backend = BackendInfo.Get(r.GetValue(allocator)!);
+                options = knobs.Resolve(r);
+                if (r.GetValue(runs) < 1) throw new ArgumentException($"--runs {r.GetValue(runs)} is not valid: expected at least 1");
+                if (r.GetValue(timeout) is <= 0) throw new ArgumentException($"--timeout {r.GetValue(timeout)} is not valid: expected a positive number of seconds");
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"hklab run: {e.Message}");
+                return 2;
+            }
+            var runSpec = new RunSpec(spec.Name, spec.Arguments, backend.Name, options);
+            var limit = TimeSpan.FromSeconds(r.GetValue(timeout) ?? DefaultTimeout(spec));
+            return await RunAll(runSpec, spec, r.GetValue(runs), limit, r.GetValue(csv), cancel);
+        });
+        return cmd;
+    }
+
+    public static double DefaultTimeout(WorkloadSpec spec) => spec is Larson l ? 3 * l.Seconds + 60 : 300;
+
+    private static async Task<int> RunAll(RunSpec runSpec, WorkloadSpec spec, int runs, TimeSpan limit, string? csvPath, CancellationToken cancel)
+    {
+        Console.WriteLine($"{spec.CommandLine} on {runSpec.Allocator} {runSpec.KnobText}".TrimEnd());
+        var runner = new ChildRunner(WorkerCommand.ForThisProcess());
+        var records = new List<RunRecord>();
+        var results = new List<RunResult>();
+        string invocation = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "-" + Random.Shared.Next(0x10000).ToString("x4", CultureInfo.InvariantCulture);
+        int width = runs.ToString(CultureInfo.InvariantCulture).Length;
+        try
+        {
+            for (int i = 1; i <= runs; i++)
+            {
+                var started = DateTimeOffset.UtcNow;
+                var result = await runner.RunAsync(runSpec, limit, cancel);
+                results.Add(result);
+                records.Add(RunRecords.From(runSpec, spec, result, i, $"{invocation}-{i}", started));
+                Console.WriteLine(RunLine(i, runs, width, result));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            Console.Error.WriteLine($"hklab run: interrupted after {results.Count} of {runs} runs");
+        }
+        Console.WriteLine();
+        foreach (var line in Summary(results)) Console.WriteLine(line);
+        if (csvPath != null && records.Count > 0)
+        {
+            RunsCsv.Write(csvPath, records);
+            Console.WriteLine($"runs written to {csvPath}");
+        }
+        if (cancel.IsCancellationRequested) return 130;
+        return results.All(x => x.Outcome == Outcome.Ok) ? 0 : 1;
+    }
+
+    private static string RunLine(int i, int runs, int width, RunResult r)
+    {
+        string head = $"run {i.ToString(CultureInfo.InvariantCulture).PadLeft(width)}/{runs}  {r.Outcome.Name(),-7}";
+        if (r.Outcome is Outcome.Ok or Outcome.Leak)
+        {
+            string leak = r.LeakedBlocks is long lb ? $"  leaked {lb}" : "";
+            return $"{head}  {Units.Rate(r.OpsPerSec),8} ops/s  {Units.Seconds(r.Seconds),8}  rss {Units.Kb(r.PeakRssKb)}{leak}";
+        }
+        string sig = r.Signal is int s ? $" [{Classifier.SignalName(s)}]" : "";
+        return $"{head}  exit {r.ExitCode}{sig}  {r.Message}";
+    }
+
+    public static IEnumerable<string> Summary(IReadOnlyList<RunResult> results)
+    {
+        int n = results.Count;
+        var counts = results.GroupBy(x => x.Outcome).OrderBy(g => g.Key).Select(g => $"{g.Key.Name()} {g.Count()}");
+        yield return $"runs {n}: {string.Join(", ", counts)}";
+        var rates = results.Where(x => x.Outcome is Outcome.Ok or Outcome.Leak).Select(x => x.OpsPerSec).ToList();
+        if (rates.Count > 0)
+        {
+            double median = Units.Median(rates);
+            double spread = rates.Count > 1 ? (rates.Max() - rates.Min()) / median * 100 : 0;
+            yield return $"ops/s median {Units.Rate(median)} (min {Units.Rate(rates.Min())}, max {Units.Rate(rates.Max())}, spread {spread.ToString("0.0", CultureInfo.InvariantCulture)}%)";
+            yield return $"peak RSS median {Units.Kb((long)Units.Median(results.Select(x => (double)x.PeakRssKb).ToList()))}";
+        }
+        yield return Wilson.Describe(results.Count(x => x.Outcome.IsFailure()), n);
+        foreach (var first in results.Where(x => x.Outcome != Outcome.Ok).GroupBy(x => x.Message).Take(5))
+            yield return $"  {first.First().Outcome.Name()} x{first.Count()}: {first.Key}";
+    }
+}

@@ -1,0 +1,23 @@
+using System.CommandLine;
+using System.Globalization;
+using Hakmem.Lab.Cli;
+using Hakmem.Lab.Running;
+
+namespace Hakmem.Lab;
+
+public static class Program
+{
+    public static int Main(string[] args)
+    {
+        CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+        CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+        // The worker mode is not a user command: dispatch it before any parsing.
+        if (args.Length == 2 && args[0] == Worker.CommandName) return Worker.Run(args[1]);
+
+        var root = new RootCommand("hklab: a benchmark and stability lab for memory allocators. Runs allocator workloads on\n"
+            + "Hakmem.Core and on glibc, mimalloc, jemalloc and tcmalloc, each run in its own child process.");
+        root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(SelftestCommand.Create());
+        return root.Parse(args).Invoke();
+    }
+}

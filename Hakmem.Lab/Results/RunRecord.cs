@@ -1,0 +1,73 @@
+using CsvHelper.Configuration.Attributes;
+
+namespace Hakmem.Lab.Results;
+
+/// <summary>One row of a runs file: one run of one cell. Column names and order are stable; knobs that
+/// do not apply to a backend (FAST_CAP of mimalloc) are empty.</summary>
+public sealed record RunRecord
+{
+    [Name("run_id"), Index(0)] public string RunId { get; init; } = "";
+    [Name("time"), Index(1), Format("yyyy-MM-ddTHH:mm:ssK")] public DateTimeOffset Time { get; init; }
+    [Name("git_commit"), Index(2)] public string GitCommit { get; init; } = "";
+    [Name("host"), Index(3)] public string Host { get; init; } = "";
+    [Name("workload"), Index(4)] public string Workload { get; init; } = "";
+    [Name("args"), Index(5)] public string Args { get; init; } = "";
+    [Name("allocator"), Index(6)] public string Allocator { get; init; } = "";
+    [Name("fast_cap"), Index(7)] public int? FastCap { get; init; }
+    [Name("tls_sll"), Index(8)] public string TlsSll { get; init; } = "";
+    [Name("tls_list"), Index(9)] public string TlsList { get; init; } = "";
+    [Name("p0"), Index(10)] public string P0 { get; init; } = "";
+    [Name("guards"), Index(11)] public string Guards { get; init; } = "";
+    [Name("max_mb"), Index(12)] public long? MaxMb { get; init; }
+    [Name("threads"), Index(13)] public int Threads { get; init; }
+    [Name("inject"), Index(14)] public string Inject { get; init; } = "";
+    [Name("run"), Index(15)] public int Run { get; init; }
+    [Name("outcome"), Index(16)] public string Outcome { get; init; } = "";
+    [Name("exit_code"), Index(17)] public int ExitCode { get; init; }
+    [Name("signal"), Index(18)] public int? Signal { get; init; }
+    [Name("seconds"), Index(19)] public double Seconds { get; init; }
+    [Name("ops"), Index(20)] public long Ops { get; init; }
+    [Name("ops_per_sec"), Index(21)] public double OpsPerSec { get; init; }
+    [Name("leaked_blocks"), Index(22)] public long? LeakedBlocks { get; init; }
+    [Name("leaked_bytes"), Index(23)] public long? LeakedBytes { get; init; }
+    [Name("peak_rss_kb"), Index(24)] public long PeakRssKb { get; init; }
+    [Name("message"), Index(25)] public string Message { get; init; } = "";
+}
+
+public static class RunRecords
+{
+    public static RunRecord From(Running.RunSpec spec, Hakmem.Workloads.WorkloadSpec workload, Running.RunResult r, int run, string runId, DateTimeOffset time)
+    {
+        bool hk = spec.Backend.IsHakmem;
+        var o = spec.Hakmem;
+        return new RunRecord
+        {
+            RunId = runId,
+            Time = time,
+            GitCommit = Provenance.GitCommit,
+            Host = Provenance.Host,
+            Workload = workload.Name,
+            Args = string.Join(' ', workload.Arguments),
+            Allocator = spec.Allocator,
+            FastCap = hk ? o.FastCap : null,
+            TlsSll = hk ? Running.RunSpec.OnOff(o.TlsSll) : "",
+            TlsList = hk ? Running.RunSpec.OnOff(o.TlsList) : "",
+            P0 = hk ? Running.RunSpec.OnOff(o.P0BatchRefill) : "",
+            Guards = hk ? Running.RunSpec.OnOff(o.Guards) : "",
+            MaxMb = hk && o.MaxMemoryBytes > 0 ? o.MaxMemoryBytes >> 20 : null,
+            Threads = workload.Threads,
+            Inject = "",
+            Run = run,
+            Outcome = Running.OutcomeNames.Name(r.Outcome),
+            ExitCode = r.ExitCode,
+            Signal = r.Signal,
+            Seconds = r.Seconds,
+            Ops = r.Ops,
+            OpsPerSec = Math.Round(r.OpsPerSec, 1),
+            LeakedBlocks = r.LeakedBlocks,
+            LeakedBytes = r.LeakedBytes,
+            PeakRssKb = r.PeakRssKb,
+            Message = r.Message,
+        };
+    }
+}

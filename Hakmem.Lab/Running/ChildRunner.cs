@@ -1,0 +1,79 @@
+using System.Diagnostics;
+using System.Text.Json;
+
+namespace Hakmem.Lab.Running;
+
+/// <summary>What one isolated run produced.</summary>
+public sealed record RunResult(Outcome Outcome, int ExitCode, int? Signal, double Seconds, long Ops, double OpsPerSec,
+    long? LeakedBlocks, long? LeakedBytes, long PeakRssKb, string Message, WorkerReport? Report);
+
+/// <summary>Runs a RunSpec in a child process (this same program in its hidden worker mode), enforces
+/// the timeout by killing the child's whole process tree, and classifies how it ended. A crash kills
+/// one run, never the lab.</summary>
+public sealed class ChildRunner(WorkerCommand command)
+{
+    public async Task<RunResult> RunAsync(RunSpec spec, TimeSpan timeout, CancellationToken cancel = default)
+    {
+        var psi = new ProcessStartInfo(command.FileName)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+        };
+        foreach (var a in command.PrefixArguments) psi.ArgumentList.Add(a);
+        psi.ArgumentList.Add(Worker.CommandName);
+        psi.ArgumentList.Add(JsonSerializer.Serialize(spec, WorkerReport.Json));
+        // The parent resolved every knob; the child takes its options from the spec alone.
+        foreach (var name in HakmemOptions.Variables.Select(v => v.Name)) psi.Environment.Remove(name);
+        if (spec.SelfTest == null && spec.Backend.Environment is { } env)
+            foreach (var (k, v) in env) psi.Environment[k] = v;
+        psi.Environment["DOTNET_DbgEnableMiniDump"] = "0";
+
+        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {command.FileName}");
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(cancel);
+        var stderr = process.StandardError.ReadToEndAsync(cancel);
+        bool timedOut = false;
+        using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel))
+        {
+            limit.CancelAfter(timeout);
+            try
+            {
+                await process.WaitForExitAsync(limit.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                timedOut = !cancel.IsCancellationRequested;
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                await process.WaitForExitAsync(CancellationToken.None);
+                cancel.ThrowIfCancellationRequested();
+            }
+        }
+        string output = await stdout, errors = await stderr;
+        var report = timedOut ? null : WorkerReport.Find(output);
+        var verdict = Classifier.Classify(process.ExitCode, timedOut, report, errors, timeout.TotalSeconds);
+        return new RunResult(verdict.Outcome, timedOut ? -1 : process.ExitCode, verdict.Signal, report?.Seconds ?? 0, report?.Ops ?? 0,
+            report?.OpsPerSec ?? 0, report?.LeakedBlocks, report?.LeakedBytes, report?.PeakRssKb ?? 0, verdict.Message, report);
+    }
+}
+
+/// <summary>How to start this program as a worker: the apphost itself, or <c>dotnet hklab.dll</c>.</summary>
+public sealed record WorkerCommand(string FileName, IReadOnlyList<string> PrefixArguments)
+{
+    public static WorkerCommand ForThisProcess()
+    {
+        string path = Environment.ProcessPath ?? throw new InvalidOperationException("cannot tell where this program is");
+        string name = Path.GetFileNameWithoutExtension(path);
+        if (name == "hklab") return new WorkerCommand(path, []);
+        // Started through the dotnet host (or a test host): run the hklab assembly next to this one.
+        return ForAssembly(typeof(Worker).Assembly.Location);
+    }
+
+    public static WorkerCommand ForAssembly(string dllPath)
+    {
+        string apphost = Path.Combine(Path.GetDirectoryName(dllPath)!, "hklab");
+        if (File.Exists(apphost)) return new WorkerCommand(apphost, []);
+        return new WorkerCommand("dotnet", [dllPath]);
+    }
+}

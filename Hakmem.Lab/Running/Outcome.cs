@@ -1,0 +1,33 @@
+namespace Hakmem.Lab.Running;
+
+/// <summary>How one run ended. Only <see cref="Ok"/> is a clean run.</summary>
+public enum Outcome
+{
+    /// <summary>Finished, every block freed, no corruption.</summary>
+    Ok,
+    /// <summary>Finished, but the allocator's audit still counts live blocks.</summary>
+    Leak,
+    /// <summary>A block's tag was overwritten while live (overlap), or the audit found a broken invariant.</summary>
+    Corrupt,
+    /// <summary>An allocator check failed: HeapCorruptionException, guard failure, fail-fast.</summary>
+    Abort,
+    /// <summary>Killed by a signal or an access violation.</summary>
+    Crash,
+    /// <summary>The allocator returned null, or the runtime ran out of memory.</summary>
+    Oom,
+    /// <summary>Did not finish within the timeout; killed.</summary>
+    Timeout,
+    /// <summary>Could not run: bad arguments, allocator not installed, worker protocol broken.</summary>
+    Error,
+}
+
+public static class OutcomeNames
+{
+    public static string Name(this Outcome o) => o.ToString().ToLowerInvariant();
+
+    public static Outcome Parse(string s) =>
+        Enum.TryParse<Outcome>(s, ignoreCase: true, out var o) ? o : throw new FormatException($"unknown outcome '{s}'");
+
+    /// <summary>Outcomes that count as the allocator failing (crash rate numerator).</summary>
+    public static bool IsFailure(this Outcome o) => o is Outcome.Crash or Outcome.Abort or Outcome.Corrupt or Outcome.Timeout;
+}

@@ -1,0 +1,50 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Hakmem.Lab.Running;
+
+/// <summary>The worker's result: one JSON line on stdout after <see cref="Marker"/>. Status is the
+/// worker's own view (ok, corrupt, oom, abort, crash, error); the parent turns it into an outcome.</summary>
+public sealed record WorkerReport
+{
+    public const string Marker = "HKLAB-RESULT ";
+
+    public required string Status { get; init; }
+    public long Ops { get; init; }
+    public double Seconds { get; init; }
+    public double OpsPerSec { get; init; }
+    public long PeakRssKb { get; init; }
+    public long? LeakedBlocks { get; init; }
+    public long? LeakedBytes { get; init; }
+    public long? CorruptOp { get; init; }
+    public string? Message { get; init; }
+    public IReadOnlyList<string>? Violations { get; init; }
+    public HeapStats? Stats { get; init; }
+
+    public static readonly JsonSerializerOptions Json = new()
+    {
+        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
+    };
+
+    public string ToLine() => Marker + JsonSerializer.Serialize(this, Json);
+
+    /// <summary>The last result line in a worker's stdout, or null.</summary>
+    public static WorkerReport? Find(string stdout)
+    {
+        foreach (var line in stdout.Split('\n').Reverse())
+        {
+            if (!line.StartsWith(Marker, StringComparison.Ordinal)) continue;
+            try
+            {
+                return JsonSerializer.Deserialize<WorkerReport>(line[Marker.Length..], Json);
+            }
+            catch (JsonException)
+            {
+                return null;
+            }
+        }
+        return null;
+    }
+}

@@ -1,0 +1,177 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace Hakmem.Workloads;
+
+/// <summary>larson <c>seconds min_size max_size chunks_per_thread rounds seed threads</c>: the server
+/// simulation of Larson and Krishnan as mimalloc-bench runs it. The main thread fills
+/// threads x chunks blocks; each worker replaces rounds x chunks random blocks of its array (free one,
+/// allocate min + rand % (max - min) bytes), then hands its array, generator and counters to a newly
+/// created thread and ends, so blocks are freed by threads that did not allocate them. Runs until
+/// <c>seconds</c> have passed; every thread started is joined. Throughput = replacements / second.</summary>
+public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks, int Rounds, ulong Seed, int ThreadCount) : WorkloadSpec
+{
+    public const string UsageText = "seconds min_size max_size chunks_per_thread rounds seed threads";
+    public override string Name => "larson";
+    public override string Usage => UsageText;
+    public override int Threads => ThreadCount;
+
+    public override IReadOnlyList<string> Arguments =>
+        [Format(Seconds), MinSize.ToString(), MaxSize.ToString(), Chunks.ToString(), Rounds.ToString(), Seed.ToString(), ThreadCount.ToString()];
+
+    public override WorkloadSpec WithThreads(int threads) => this with { ThreadCount = threads };
+    public override WorkloadSpec Warmup() => this with { Seconds = Math.Min(0.2, Seconds / 10), Seed = Seed + 1 };
+
+    public static Larson Parse(IReadOnlyList<string> args)
+    {
+        var r = new ArgReader("larson", UsageText, args, 7);
+        r.End(7);
+        var l = new Larson(r.Double("seconds", 0.001, 86_400), (int)r.Long("min_size", 1, 1 << 20), (int)r.Long("max_size", 1, 1 << 20),
+            (int)r.Long("chunks_per_thread", 1, 10_000_000), (int)r.Long("rounds", 1, 1_000_000_000), (ulong)r.Long("seed", 0, long.MaxValue),
+            (int)r.Long("threads", 1, 1024));
+        if (l.MinSize > l.MaxSize) throw r.Error($"min_size {l.MinSize} is larger than max_size {l.MaxSize}");
+        return l;
+    }
+
+    private sealed class Area
+    {
+        public required nint[] Blocks;   // pinned
+        public required int[] Sizes;     // pinned
+        public FastRandom Random;
+        public long Ops;
+        public Thread? Current;
+    }
+
+    public override unsafe WorkloadResult Run<TAlloc>(TAlloc allocator)
+    {
+        var monitor = new WorkloadMonitor();
+        var main = allocator.AttachThread();
+        var areas = new Area[ThreadCount];
+        uint range = (uint)(MaxSize - MinSize);
+        try
+        {
+            for (int t = 0; t < ThreadCount; t++)
+            {
+                var area = new Area
+                {
+                    Blocks = GC.AllocateArray<nint>(Chunks, pinned: true),
+                    Sizes = GC.AllocateArray<int>(Chunks, pinned: true),
+                    Random = new FastRandom(Seed + (ulong)t * 7919),
+                };
+                for (int i = 0; i < Chunks && !monitor.Failed; i++)
+                {
+                    int size = MinSize + (range == 0 ? 0 : (int)(area.Random.Next() % range));
+                    void* p = main.Alloc((nuint)size);
+                    if (p == null) monitor.OutOfMemory();
+                    else BlockTag.Write(p, (nuint)size);
+                    area.Blocks[i] = (nint)p;
+                    area.Sizes[i] = size;
+                }
+                areas[t] = area;
+            }
+
+            var clock = Stopwatch.StartNew();
+            if (!monitor.Failed)
+            {
+                foreach (var area in areas) area.Current = Spawn(allocator, area, monitor);
+                monitor.StopAfter(TimeSpan.FromSeconds(Seconds));
+            }
+            monitor.Stop();
+            foreach (var area in areas) JoinChain(area);
+            double seconds = clock.Elapsed.TotalSeconds;
+
+            long ops = areas.Sum(a => a.Ops);
+            if (!monitor.Corrupted)
+            {
+                foreach (var area in areas)
+                    for (int i = 0; i < Chunks; i++)
+                    {
+                        void* p = (void*)area.Blocks[i];
+                        if (p == null) continue;
+                        if (!BlockTag.Check(p, (nuint)area.Sizes[i])) monitor.Corrupt(ops, $"block 0x{(nint)p:x} of {area.Sizes[i]} bytes lost its tag before the final free");
+                        else main.Free(p);
+                        area.Blocks[i] = 0;
+                    }
+            }
+            return monitor.Result(ops, seconds);
+        }
+        catch (Exception e)
+        {
+            monitor.Fail(e);
+            return monitor.Result(areas.Sum(a => a?.Ops ?? 0), 0);
+        }
+        finally
+        {
+            main.DetachThread();
+        }
+    }
+
+    private Thread Spawn<TAlloc>(TAlloc allocator, Area area, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
+    {
+        var t = new Thread(() => Exercise(allocator, area, monitor), maxStackSize: 256 * 1024) { IsBackground = true };
+        t.Start();
+        return t;
+    }
+
+    /// <summary>Join a worker and every successor it handed its area to.</summary>
+    private static void JoinChain(Area area)
+    {
+        while (Volatile.Read(ref area.Current) is { } t)
+        {
+            t.Join();
+            if (Volatile.Read(ref area.Current) == t) return;
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void Exercise<TAlloc>(TAlloc shared, Area area, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
+    {
+        var a = shared.AttachThread();
+        long n = (long)Rounds * Chunks, done = 0;
+        uint range = (uint)(MaxSize - MinSize), chunks = (uint)Chunks;
+        var rng = area.Random;
+        fixed (nint* blocks = area.Blocks)
+        fixed (int* sizes = area.Sizes)
+        {
+            try
+            {
+                for (; done < n; done++)
+                {
+                    if ((done & 255) == 0 && monitor.StopRequested) break;
+                    uint victim = FastRandom.Below(rng.Next(), chunks);
+                    void* p = (void*)blocks[victim];
+                    if (p != null)
+                    {
+                        if (!BlockTag.Check(p, (nuint)sizes[victim]))
+                        {
+                            monitor.Corrupt(area.Ops + done, $"block 0x{(nint)p:x} of {sizes[victim]} bytes was overwritten while live");
+                            break;
+                        }
+                        a.Free(p);
+                    }
+                    int size = MinSize + (range == 0 ? 0 : (int)(rng.Next() % range));
+                    void* q = a.Alloc((nuint)size);
+                    blocks[victim] = (nint)q;
+                    sizes[victim] = size;
+                    if (q == null)
+                    {
+                        monitor.OutOfMemory();
+                        break;
+                    }
+                    BlockTag.Write(q, (nuint)size);
+                }
+            }
+            catch (Exception e)
+            {
+                monitor.Fail(e);
+            }
+            finally
+            {
+                area.Ops += done;
+                area.Random = rng;
+                a.DetachThread();
+            }
+        }
+        if (!monitor.StopRequested) Volatile.Write(ref area.Current, Spawn(shared, area, monitor));
+    }
+}

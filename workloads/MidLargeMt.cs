@@ -1,0 +1,184 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+
+namespace Hakmem.Workloads;
+
+/// <summary>mid_large_mt <c>threads cycles ws seed [min_size max_size]</c>: each thread runs random_mixed
+/// over mid and large sizes (8 KiB .. 32 KiB by default) on its own <c>ws</c> slots; a quarter of its
+/// frees are handed to another thread instead (pushed onto that thread's inbox, which the receiver
+/// drains and frees every 64 cycles), so frees cross threads. Throughput = cycles of all threads / second.</summary>
+public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ulong Seed, int MinSize, int MaxSize) : WorkloadSpec
+{
+    public const string UsageText = "threads cycles ws seed [min_size max_size]";
+    private const int LinkOffset = 16; // the inbox link lives past the block's head tag and size word
+    public override string Name => "mid_large_mt";
+    public override string Usage => UsageText;
+    public override int Threads => ThreadCount;
+
+    public override IReadOnlyList<string> Arguments =>
+        [ThreadCount.ToString(), Cycles.ToString(), WorkingSet.ToString(), Seed.ToString(), MinSize.ToString(), MaxSize.ToString()];
+
+    public override WorkloadSpec WithThreads(int threads) => this with { ThreadCount = threads };
+    public override WorkloadSpec Warmup() => this with { Cycles = Math.Min(Cycles, 20_000), Seed = Seed + 1 };
+
+    public static MidLargeMt Parse(IReadOnlyList<string> args)
+    {
+        var r = new ArgReader("mid_large_mt", UsageText, args, 4);
+        r.End(6);
+        int threads = (int)r.Long("threads", 1, 1024);
+        long cycles = r.Long("cycles", 1, long.MaxValue / 2048);
+        int ws = (int)r.Long("ws", 1, 1 << 24);
+        ulong seed = (ulong)r.Long("seed", 0, long.MaxValue);
+        int min = 8192, max = 32768;
+        if (r.HasMore)
+        {
+            if (args.Count != 6) throw r.Error("give both min_size and max_size, or neither");
+            min = (int)r.Long("min_size", 32, 1 << 30);
+            max = (int)r.Long("max_size", 32, 1 << 30);
+        }
+        if (min > max) throw r.Error($"min_size {min} is larger than max_size {max}");
+        return new MidLargeMt(threads, cycles, ws, seed, min, max);
+    }
+
+    private sealed class Inboxes(int count)
+    {
+        // One head per thread, 128 bytes apart against false sharing.
+        private readonly nint[] _heads = GC.AllocateArray<nint>(count * 16, pinned: true);
+
+        public unsafe void Push(int thread, void* block)
+        {
+            ref nint head = ref _heads[thread * 16];
+            nint old = Volatile.Read(ref head);
+            while (true)
+            {
+                *(nint*)((byte*)block + LinkOffset) = old;
+                nint seen = Interlocked.CompareExchange(ref head, (nint)block, old);
+                if (seen == old) return;
+                old = seen;
+            }
+        }
+
+        public unsafe void* TakeAll(int thread) => (void*)Interlocked.Exchange(ref _heads[thread * 16], 0);
+    }
+
+    public override unsafe WorkloadResult Run<TAlloc>(TAlloc allocator)
+    {
+        var monitor = new WorkloadMonitor();
+        var inboxes = new Inboxes(ThreadCount);
+        var ops = new long[ThreadCount];
+        var threads = new Thread[ThreadCount];
+        using var start = new Barrier(ThreadCount + 1);
+        for (int t = 0; t < ThreadCount; t++)
+        {
+            int id = t;
+            threads[t] = new Thread(() => Worker(allocator, id, inboxes, ops, start, monitor), maxStackSize: 256 * 1024) { IsBackground = true };
+            threads[t].Start();
+        }
+        start.SignalAndWait();
+        var clock = Stopwatch.StartNew();
+        foreach (var t in threads) t.Join();
+        double seconds = clock.Elapsed.TotalSeconds;
+        long total = ops.Sum();
+        var main = allocator.AttachThread();
+        try
+        {
+            for (int t = 0; t < ThreadCount; t++) DrainInbox(ref main, inboxes, t, total, monitor);
+        }
+        catch (Exception e)
+        {
+            monitor.Fail(e);
+        }
+        finally
+        {
+            main.DetachThread();
+        }
+        return monitor.Result(total, seconds);
+    }
+
+    private unsafe void Worker<TAlloc>(TAlloc shared, int id, Inboxes inboxes, long[] ops, Barrier start, WorkloadMonitor monitor)
+        where TAlloc : struct, IAllocator<TAlloc>
+    {
+        var a = shared.AttachThread();
+        nint[] slots = GC.AllocateArray<nint>(WorkingSet, pinned: true);
+        start.SignalAndWait();
+        try
+        {
+            ops[id] = Cycle(ref a, id, slots, inboxes, monitor);
+            if (!monitor.Corrupted) RandomMixed.FreeAll(ref a, slots, ops[id], monitor);
+            if (!monitor.Corrupted) DrainInbox(ref a, inboxes, id, ops[id], monitor);
+        }
+        catch (Exception e)
+        {
+            monitor.Fail(e);
+        }
+        finally
+        {
+            a.DetachThread();
+        }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe long Cycle<TAlloc>(ref TAlloc a, int id, nint[] slotArray, Inboxes inboxes, WorkloadMonitor monitor)
+        where TAlloc : struct, IAllocator<TAlloc>
+    {
+        var rng = new FastRandom(Seed + (ulong)id * 104729);
+        uint ws = (uint)WorkingSet, range = (uint)(MaxSize - MinSize + 1), others = (uint)(ThreadCount - 1);
+        long i = 0;
+        fixed (nint* slots = slotArray)
+        {
+            for (; i < Cycles; i++)
+            {
+                if ((i & 63) == 63)
+                {
+                    if (monitor.StopRequested) break;
+                    DrainInbox(ref a, inboxes, id, i, monitor);
+                }
+                uint r = rng.Next();
+                nint* slot = slots + FastRandom.Below(r, ws);
+                void* p = (void*)*slot;
+                if (p != null)
+                {
+                    nuint size = BlockTag.SizeOf(p);
+                    if (size < (nuint)MinSize || size > (nuint)MaxSize || !BlockTag.Check(p, size))
+                    {
+                        monitor.Corrupt(i, $"block 0x{(nint)p:x} was overwritten while live");
+                        break;
+                    }
+                    *slot = 0;
+                    if (others != 0 && (r & 3) == 0) inboxes.Push((int)((id + 1 + FastRandom.Below(rng.Next(), others)) % (uint)ThreadCount), p);
+                    else a.Free(p);
+                }
+                else
+                {
+                    nuint size = (nuint)MinSize + rng.Next() % range;
+                    void* q = a.Alloc(size);
+                    if (q == null)
+                    {
+                        monitor.OutOfMemory();
+                        break;
+                    }
+                    BlockTag.Write(q, size);
+                    *slot = (nint)q;
+                }
+            }
+        }
+        return i;
+    }
+
+    private unsafe void DrainInbox<TAlloc>(ref TAlloc a, Inboxes inboxes, int id, long op, WorkloadMonitor monitor)
+        where TAlloc : struct, IAllocator<TAlloc>
+    {
+        for (void* p = inboxes.TakeAll(id); p != null;)
+        {
+            void* next = *(void**)((byte*)p + LinkOffset);
+            nuint size = BlockTag.SizeOf(p);
+            if (size < (nuint)MinSize || size > (nuint)MaxSize || !BlockTag.Check(p, size))
+            {
+                monitor.Corrupt(op, $"block 0x{(nint)p:x} handed to thread {id} was overwritten while live");
+                return;
+            }
+            a.Free(p);
+            p = next;
+        }
+    }
+}
