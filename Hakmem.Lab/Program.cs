@@ -18,6 +18,14 @@ public static class Program
             + "Hakmem.Core and on glibc, mimalloc, jemalloc and tcmalloc, each run in its own child process.");
         root.Subcommands.Add(RunCommand.Create());
         root.Subcommands.Add(SelftestCommand.Create());
-        return root.Parse(args).Invoke();
+        var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            // Usage errors exit 2, as the lab's own argument errors do; the message names the bad value.
+            foreach (var error in parsed.Errors) Console.Error.WriteLine($"hklab: {error.Message}");
+            Console.Error.WriteLine($"Try 'hklab {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(1))} --help'.".Replace("  ", " "));
+            return 2;
+        }
+        return parsed.Invoke();
     }
 }

@@ -2,49 +2,58 @@ using System.Runtime.CompilerServices;
 
 namespace Hakmem.Workloads;
 
-/// <summary>Every block a workload allocates carries a tag derived from its address and size: the
-/// first word, the size in the second, and the address again in the last whole word. A block checked
-/// before it is freed still has its tag unless something else wrote into it while it was live: an
-/// overlapping block, or an allocator that put a live block on a free list.</summary>
+/// <summary>Every block a workload allocates carries its block id: in the first word and, xor a key, in
+/// the last whole word (blocks under 8 bytes: the id's low bytes). The id is unique per allocation and
+/// encodes the size, and the workload keeps it next to the pointer, so a block checked before it is
+/// freed has its own id unless something wrote into it while it was live: an overlapping block, the
+/// same block handed out twice, or an allocator that put a live block on a free list. Just before a
+/// block is freed its first word is poisoned, so a second reference to it cannot pass the check.</summary>
 public static unsafe class BlockTag
 {
-    private const ulong HeadKey = 0xB10C_7A6A_11C0_FFEE;
-    private const ulong SizeKey = 0x5EED_5EED_5EED_5EED;
+    public const int SizeBits = 24;
+    public const nuint MaxSize = ((nuint)1 << SizeBits) - 1;
     private const ulong TailKey = 0x7A11_7A11_7A11_7A11;
 
+    /// <summary>An id: thread slot (8 bits), per-thread serial (32 bits), size (24 bits).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Write(void* p, nuint size)
+    public static ulong Id(uint thread, ulong serial, nuint size) =>
+        ((ulong)thread << 56) | ((serial & 0xFFFF_FFFF) << SizeBits) | (ulong)size;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static nuint SizeOf(ulong id) => (nuint)(id & MaxSize);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Write(void* p, ulong id)
     {
-        ulong head = (ulong)p ^ HeadKey;
+        nuint size = SizeOf(id);
         if (size >= 8)
         {
-            *(ulong*)p = head;
-            if (size >= 16) ((ulong*)p)[1] = size ^ SizeKey;
-            if (size >= 24) *(ulong*)((byte*)p + (size & ~(nuint)7) - 8) = (ulong)p ^ TailKey;
+            *(ulong*)p = id;
+            if (size >= 16) *(ulong*)((byte*)p + (size & ~(nuint)7) - 8) = id ^ TailKey;
         }
         else
         {
-            for (nuint i = 0; i < size; i++) ((byte*)p)[i] = (byte)(head >> (int)(8 * i));
+            for (nuint i = 0; i < size; i++) ((byte*)p)[i] = (byte)(id >> (int)(8 * i));
         }
     }
 
-    /// <summary>True when the block still carries the tag written for (p, size).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static bool Check(void* p, nuint size)
+    public static bool Check(void* p, ulong id)
     {
-        ulong head = (ulong)p ^ HeadKey;
+        nuint size = SizeOf(id);
         if (size >= 8)
-        {
-            if (*(ulong*)p != head) return false;
-            if (size >= 16 && ((ulong*)p)[1] != (size ^ SizeKey)) return false;
-            return size < 24 || *(ulong*)((byte*)p + (size & ~(nuint)7) - 8) == ((ulong)p ^ TailKey);
-        }
+            return *(ulong*)p == id && (size < 16 || *(ulong*)((byte*)p + (size & ~(nuint)7) - 8) == (id ^ TailKey));
         for (nuint i = 0; i < size; i++)
-            if (((byte*)p)[i] != (byte)(head >> (int)(8 * i))) return false;
+            if (((byte*)p)[i] != (byte)(id >> (int)(8 * i))) return false;
         return true;
     }
 
-    /// <summary>The size a block of at least 16 bytes was tagged with, or 0 when the size word is not intact.</summary>
+    /// <summary>Overwrite the id of a block about to be freed.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static nuint SizeOf(void* p) => (nuint)(((ulong*)p)[1] ^ SizeKey);
+    public static void Poison(void* p, ulong id)
+    {
+        nuint size = SizeOf(id);
+        if (size >= 8) *(ulong*)p = ~id;
+        else if (size > 0) *(byte*)p = (byte)~id;
+    }
 }

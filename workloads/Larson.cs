@@ -35,9 +35,10 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
 
     private sealed class Area
     {
-        public required nint[] Blocks;   // pinned
-        public required int[] Sizes;     // pinned
+        public required Slots Slots;
+        public required uint Index;
         public FastRandom Random;
+        public ulong Serial;
         public long Ops;
         public Thread? Current;
     }
@@ -52,20 +53,19 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
         {
             for (int t = 0; t < ThreadCount; t++)
             {
-                var area = new Area
-                {
-                    Blocks = GC.AllocateArray<nint>(Chunks, pinned: true),
-                    Sizes = GC.AllocateArray<int>(Chunks, pinned: true),
-                    Random = new FastRandom(Seed + (ulong)t * 7919),
-                };
+                var area = new Area { Slots = new Slots(Chunks), Index = (uint)t, Random = new FastRandom(Seed + (ulong)t * 7919) };
                 for (int i = 0; i < Chunks && !monitor.Failed; i++)
                 {
-                    int size = MinSize + (range == 0 ? 0 : (int)(area.Random.Next() % range));
-                    void* p = main.Alloc((nuint)size);
-                    if (p == null) monitor.OutOfMemory();
-                    else BlockTag.Write(p, (nuint)size);
-                    area.Blocks[i] = (nint)p;
-                    area.Sizes[i] = size;
+                    nuint size = (nuint)MinSize + (range == 0 ? 0 : area.Random.Next() % range);
+                    void* p = main.Alloc(size);
+                    if (p == null)
+                    {
+                        monitor.OutOfMemory();
+                        break;
+                    }
+                    ulong id = BlockTag.Id(area.Index, area.Serial++, size);
+                    BlockTag.Write(p, id);
+                    area.Slots.Items[i] = new Slot { Block = (nint)p, Id = id };
                 }
                 areas[t] = area;
             }
@@ -81,18 +81,8 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
             double seconds = clock.Elapsed.TotalSeconds;
 
             long ops = areas.Sum(a => a.Ops);
-            if (!monitor.Corrupted)
-            {
-                foreach (var area in areas)
-                    for (int i = 0; i < Chunks; i++)
-                    {
-                        void* p = (void*)area.Blocks[i];
-                        if (p == null) continue;
-                        if (!BlockTag.Check(p, (nuint)area.Sizes[i])) monitor.Corrupt(ops, $"block 0x{(nint)p:x} of {area.Sizes[i]} bytes lost its tag before the final free");
-                        else main.Free(p);
-                        area.Blocks[i] = 0;
-                    }
-            }
+            foreach (var area in areas)
+                if (!monitor.Corrupted) area.Slots.FreeAll(ref main, ops, monitor);
             return monitor.Result(ops, seconds);
         }
         catch (Exception e)
@@ -130,35 +120,38 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
         long n = (long)Rounds * Chunks, done = 0;
         uint range = (uint)(MaxSize - MinSize), chunks = (uint)Chunks;
         var rng = area.Random;
-        fixed (nint* blocks = area.Blocks)
-        fixed (int* sizes = area.Sizes)
+        ulong serial = area.Serial;
+        fixed (Slot* slots = area.Slots.Items)
         {
             try
             {
                 for (; done < n; done++)
                 {
                     if ((done & 255) == 0 && monitor.StopRequested) break;
-                    uint victim = FastRandom.Below(rng.Next(), chunks);
-                    void* p = (void*)blocks[victim];
+                    Slot* victim = slots + FastRandom.Below(rng.Next(), chunks);
+                    void* p = (void*)victim->Block;
                     if (p != null)
                     {
-                        if (!BlockTag.Check(p, (nuint)sizes[victim]))
+                        if (!BlockTag.Check(p, victim->Id))
                         {
-                            monitor.Corrupt(area.Ops + done, $"block 0x{(nint)p:x} of {sizes[victim]} bytes was overwritten while live");
+                            monitor.Corrupt(area.Ops + done, $"block 0x{(nint)p:x} of {BlockTag.SizeOf(victim->Id)} bytes was overwritten while live");
                             break;
                         }
+                        BlockTag.Poison(p, victim->Id);
                         a.Free(p);
+                        victim->Block = 0;
                     }
-                    int size = MinSize + (range == 0 ? 0 : (int)(rng.Next() % range));
-                    void* q = a.Alloc((nuint)size);
-                    blocks[victim] = (nint)q;
-                    sizes[victim] = size;
+                    nuint size = (nuint)MinSize + (range == 0 ? 0 : rng.Next() % range);
+                    void* q = a.Alloc(size);
                     if (q == null)
                     {
                         monitor.OutOfMemory();
                         break;
                     }
-                    BlockTag.Write(q, (nuint)size);
+                    ulong id = BlockTag.Id(area.Index, serial++, size);
+                    BlockTag.Write(q, id);
+                    victim->Block = (nint)q;
+                    victim->Id = id;
                 }
             }
             catch (Exception e)
@@ -169,6 +162,7 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
             {
                 area.Ops += done;
                 area.Random = rng;
+                area.Serial = serial;
                 a.DetachThread();
             }
         }

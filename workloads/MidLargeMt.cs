@@ -10,7 +10,9 @@ namespace Hakmem.Workloads;
 public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ulong Seed, int MinSize, int MaxSize) : WorkloadSpec
 {
     public const string UsageText = "threads cycles ws seed [min_size max_size]";
-    private const int LinkOffset = 16; // the inbox link lives past the block's head tag and size word
+    // A block in transit to another thread carries the inbox link and a copy of its id past its head
+    // tag (the tail tag of a block of at least MinAllowed bytes lies further on).
+    private const int LinkOffset = 16, IdCopyOffset = 24, MinAllowed = 64;
     public override string Name => "mid_large_mt";
     public override string Usage => UsageText;
     public override int Threads => ThreadCount;
@@ -33,8 +35,8 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         if (r.HasMore)
         {
             if (args.Count != 6) throw r.Error("give both min_size and max_size, or neither");
-            min = (int)r.Long("min_size", 32, 1 << 30);
-            max = (int)r.Long("max_size", 32, 1 << 30);
+            min = (int)r.Long("min_size", MinAllowed, (long)BlockTag.MaxSize);
+            max = (int)r.Long("max_size", MinAllowed, (long)BlockTag.MaxSize);
         }
         if (min > max) throw r.Error($"min_size {min} is larger than max_size {max}");
         return new MidLargeMt(threads, cycles, ws, seed, min, max);
@@ -45,8 +47,9 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         // One head per thread, 128 bytes apart against false sharing.
         private readonly nint[] _heads = GC.AllocateArray<nint>(count * 16, pinned: true);
 
-        public unsafe void Push(int thread, void* block)
+        public unsafe void Push(int thread, void* block, ulong id)
         {
+            *(ulong*)((byte*)block + IdCopyOffset) = id;
             ref nint head = ref _heads[thread * 16];
             nint old = Volatile.Read(ref head);
             while (true)
@@ -99,12 +102,12 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         where TAlloc : struct, IAllocator<TAlloc>
     {
         var a = shared.AttachThread();
-        nint[] slots = GC.AllocateArray<nint>(WorkingSet, pinned: true);
+        var slots = new Slots(WorkingSet);
         start.SignalAndWait();
         try
         {
             ops[id] = Cycle(ref a, id, slots, inboxes, monitor);
-            if (!monitor.Corrupted) RandomMixed.FreeAll(ref a, slots, ops[id], monitor);
+            if (!monitor.Corrupted) slots.FreeAll(ref a, ops[id], monitor);
             if (!monitor.Corrupted) DrainInbox(ref a, inboxes, id, ops[id], monitor);
         }
         catch (Exception e)
@@ -118,13 +121,13 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe long Cycle<TAlloc>(ref TAlloc a, int id, nint[] slotArray, Inboxes inboxes, WorkloadMonitor monitor)
+    private unsafe long Cycle<TAlloc>(ref TAlloc a, int id, Slots slotArray, Inboxes inboxes, WorkloadMonitor monitor)
         where TAlloc : struct, IAllocator<TAlloc>
     {
         var rng = new FastRandom(Seed + (ulong)id * 104729);
         uint ws = (uint)WorkingSet, range = (uint)(MaxSize - MinSize + 1), others = (uint)(ThreadCount - 1);
         long i = 0;
-        fixed (nint* slots = slotArray)
+        fixed (Slot* slots = slotArray.Items)
         {
             for (; i < Cycles; i++)
             {
@@ -134,19 +137,23 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
                     DrainInbox(ref a, inboxes, id, i, monitor);
                 }
                 uint r = rng.Next();
-                nint* slot = slots + FastRandom.Below(r, ws);
-                void* p = (void*)*slot;
+                Slot* slot = slots + FastRandom.Below(r, ws);
+                void* p = (void*)slot->Block;
                 if (p != null)
                 {
-                    nuint size = BlockTag.SizeOf(p);
-                    if (size < (nuint)MinSize || size > (nuint)MaxSize || !BlockTag.Check(p, size))
+                    if (!BlockTag.Check(p, slot->Id))
                     {
-                        monitor.Corrupt(i, $"block 0x{(nint)p:x} was overwritten while live");
+                        monitor.Corrupt(i, $"block 0x{(nint)p:x} of {BlockTag.SizeOf(slot->Id)} bytes was overwritten while live");
                         break;
                     }
-                    *slot = 0;
-                    if (others != 0 && (r & 3) == 0) inboxes.Push((int)((id + 1 + FastRandom.Below(rng.Next(), others)) % (uint)ThreadCount), p);
-                    else a.Free(p);
+                    slot->Block = 0;
+                    if (others != 0 && (r & 3) == 0)
+                        inboxes.Push((int)((id + 1 + FastRandom.Below(rng.Next(), others)) % (uint)ThreadCount), p, slot->Id);
+                    else
+                    {
+                        BlockTag.Poison(p, slot->Id);
+                        a.Free(p);
+                    }
                 }
                 else
                 {
@@ -157,8 +164,10 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
                         monitor.OutOfMemory();
                         break;
                     }
-                    BlockTag.Write(q, size);
-                    *slot = (nint)q;
+                    ulong tag = BlockTag.Id((uint)id, (ulong)i, size);
+                    BlockTag.Write(q, tag);
+                    slot->Block = (nint)q;
+                    slot->Id = tag;
                 }
             }
         }
@@ -171,12 +180,14 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         for (void* p = inboxes.TakeAll(id); p != null;)
         {
             void* next = *(void**)((byte*)p + LinkOffset);
-            nuint size = BlockTag.SizeOf(p);
-            if (size < (nuint)MinSize || size > (nuint)MaxSize || !BlockTag.Check(p, size))
+            ulong tag = *(ulong*)((byte*)p + IdCopyOffset);
+            nuint size = BlockTag.SizeOf(tag);
+            if (size < (nuint)MinSize || size > (nuint)MaxSize || !BlockTag.Check(p, tag))
             {
                 monitor.Corrupt(op, $"block 0x{(nint)p:x} handed to thread {id} was overwritten while live");
                 return;
             }
+            BlockTag.Poison(p, tag);
             a.Free(p);
             p = next;
         }

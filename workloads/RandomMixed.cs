@@ -30,13 +30,13 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
     {
         var monitor = new WorkloadMonitor();
         var a = allocator.AttachThread();
-        nint[] slots = GC.AllocateArray<nint>(WorkingSet, pinned: true);
+        var slots = new Slots(WorkingSet);
         try
         {
             var clock = Stopwatch.StartNew();
             long ops = Cycle(ref a, slots, monitor);
             double seconds = clock.Elapsed.TotalSeconds;
-            if (!monitor.Corrupted) FreeAll(ref a, slots, ops, monitor);
+            if (!monitor.Corrupted) slots.FreeAll(ref a, ops, monitor);
             return monitor.Result(ops, seconds);
         }
         catch (Exception e)
@@ -51,28 +51,28 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe long Cycle<TAlloc>(ref TAlloc a, nint[] slotArray, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
+    private unsafe long Cycle<TAlloc>(ref TAlloc a, Slots slotArray, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
     {
         var rng = new FastRandom(Seed);
         uint ws = (uint)WorkingSet;
         long i = 0;
-        fixed (nint* slots = slotArray)
+        fixed (Slot* slots = slotArray.Items)
         {
             for (; i < Cycles; i++)
             {
                 uint r = rng.Next();
-                nint* slot = slots + FastRandom.Below(r, ws);
-                void* p = (void*)*slot;
+                Slot* slot = slots + FastRandom.Below(r, ws);
+                void* p = (void*)slot->Block;
                 if (p != null)
                 {
-                    nuint tagged = BlockTag.SizeOf(p);
-                    if (tagged - 16 > 0x3FF || !BlockTag.Check(p, tagged))
+                    if (!BlockTag.Check(p, slot->Id))
                     {
-                        monitor.Corrupt(i, $"block 0x{(nint)p:x} was overwritten while live");
+                        monitor.Corrupt(i, $"block 0x{(nint)p:x} of {BlockTag.SizeOf(slot->Id)} bytes was overwritten while live");
                         break;
                     }
+                    BlockTag.Poison(p, slot->Id);
                     a.Free(p);
-                    *slot = 0;
+                    slot->Block = 0;
                 }
                 else
                 {
@@ -83,29 +83,14 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
                         monitor.OutOfMemory();
                         break;
                     }
-                    BlockTag.Write(q, size);
-                    *slot = (nint)q;
+                    ulong id = BlockTag.Id(0, (ulong)i, size);
+                    BlockTag.Write(q, id);
+                    slot->Block = (nint)q;
+                    slot->Id = id;
                 }
             }
         }
         return i;
     }
 
-    /// <summary>Free what is left, checking each tag (size words first: a corrupted one must not be trusted).</summary>
-    internal static unsafe void FreeAll<TAlloc>(ref TAlloc a, nint[] slots, long ops, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
-    {
-        for (int i = 0; i < slots.Length; i++)
-        {
-            void* p = (void*)slots[i];
-            if (p == null) continue;
-            nuint size = BlockTag.SizeOf(p);
-            if (size < 16 || size > (1 << 26) || !BlockTag.Check(p, size))
-            {
-                monitor.Corrupt(ops, $"block 0x{(nint)p:x} lost its tag before the final free");
-                return;
-            }
-            a.Free(p);
-            slots[i] = 0;
-        }
-    }
 }

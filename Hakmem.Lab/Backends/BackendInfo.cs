@@ -26,13 +26,14 @@ public sealed record BackendInfo(string Name, string About, string? Library = nu
         All.FirstOrDefault(b => b.Name == name)
         ?? throw new ArgumentException($"unknown allocator '{name}': expected one of {string.Join(", ", Names)}");
 
-    /// <summary>Whether the library loads here (the worker reports an unavailable backend as an error run).</summary>
+    /// <summary>Whether the library file is on this machine. The file is looked for, not loaded: a C
+    /// allocator is only ever loaded into a worker process, never into the lab itself.</summary>
     public bool IsAvailable()
     {
         if (!IsNative) return true;
-        if (!System.Runtime.InteropServices.NativeLibrary.TryLoad(Library!, out nint h)) return false;
-        System.Runtime.InteropServices.NativeLibrary.Free(h);
-        return true;
+        var dirs = (System.Environment.GetEnvironmentVariable("LD_LIBRARY_PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries)
+            .Concat(["/lib/x86_64-linux-gnu", "/usr/lib/x86_64-linux-gnu", "/lib/aarch64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/lib64", "/usr/lib64", "/lib", "/usr/lib", "/usr/local/lib"]);
+        return dirs.Any(d => File.Exists(Path.Combine(d, Library!)));
     }
 }
 

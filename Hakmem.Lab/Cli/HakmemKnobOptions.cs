@@ -7,9 +7,9 @@ namespace Hakmem.Lab.Cli;
 public sealed class HakmemKnobOptions
 {
     public Option<int?> FastCap { get; } = new("--fast-cap") { Description = $"HAKMEM_TINY_FAST_CAP: fast tier blocks per class, 0 = off (0-{HakmemOptions.MaxFastCap})" };
-    public Option<bool?> TlsSll { get; } = OnOff.Option("--tls-sll", "HAKMEM_TINY_TLS_SLL: the thread-local singly linked list tier");
-    public Option<bool?> TlsList { get; } = OnOff.Option("--tls-list", "HAKMEM_TINY_TLS_LIST: the spilling TLS List tier");
-    public Option<bool?> P0 { get; } = OnOff.Option("--p0", "HAKMEM_TINY_P0_BATCH_REFILL: batch refill");
+    public Option<string?> TlsSll { get; } = OnOff.Option("--tls-sll", "HAKMEM_TINY_TLS_SLL: the thread-local singly linked list tier");
+    public Option<string?> TlsList { get; } = OnOff.Option("--tls-list", "HAKMEM_TINY_TLS_LIST: the spilling TLS List tier");
+    public Option<string?> P0 { get; } = OnOff.Option("--p0", "HAKMEM_TINY_P0_BATCH_REFILL: batch refill");
     public Option<bool> Guards { get; } = new("--guards") { Description = "HAKMEM_TINY_REFILL_FAILFAST=1: validate every list operation" };
     public Option<long?> MaxMb { get; } = new("--max-mb") { Description = "HAKMEM_MAX_MB: cap on hakmem's mapped memory in MiB (0 = none)" };
 
@@ -23,9 +23,9 @@ public sealed class HakmemKnobOptions
     {
         var o = HakmemOptions.FromEnvironment();
         if (r.GetValue(FastCap) is int f) o = o with { FastCap = f };
-        if (r.GetValue(TlsSll) is bool s) o = o with { TlsSll = s };
-        if (r.GetValue(TlsList) is bool l) o = o with { TlsList = l };
-        if (r.GetValue(P0) is bool p) o = o with { P0BatchRefill = p };
+        if (OnOff.Parse(r.GetValue(TlsSll)) is bool s) o = o with { TlsSll = s };
+        if (OnOff.Parse(r.GetValue(TlsList)) is bool l) o = o with { TlsList = l };
+        if (OnOff.Parse(r.GetValue(P0)) is bool p) o = o with { P0BatchRefill = p };
         if (r.GetValue(Guards)) o = o with { Guards = true };
         if (r.GetValue(MaxMb) is long mb) o = o with { MaxMemoryBytes = mb * 1024 * 1024 };
         o.Validate();

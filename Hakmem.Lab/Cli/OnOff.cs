@@ -3,26 +3,26 @@ using System.CommandLine.Parsing;
 
 namespace Hakmem.Lab.Cli;
 
-/// <summary>Options that take on/off (also 1/0, true/false), with an error that names the bad value.</summary>
+/// <summary>Options that take on/off (also 1/0, true/false, yes/no), with an error naming the bad value.
+/// Typed as strings: System.CommandLine lets a bool option consume only true/false.</summary>
 public static class OnOff
 {
-    public static Option<bool?> Option(string name, string description) => new(name)
+    public static Option<string?> Option(string name, string description)
     {
-        Description = description + " (on|off)",
-        HelpName = "on|off",
-        CustomParser = Parse,
-    };
-
-    private static bool? Parse(ArgumentResult result)
-    {
-        string v = result.Tokens.Count == 1 ? result.Tokens[0].Value : "";
-        switch (v.ToLowerInvariant())
+        var option = new Option<string?>(name) { Description = description + " (on|off)", HelpName = "on|off" };
+        option.Validators.Add(result =>
         {
-            case "on" or "1" or "true" or "yes": return true;
-            case "off" or "0" or "false" or "no": return false;
-            default:
-                result.AddError($"{((OptionResult)result.Parent!).Option.Name} '{v}' is not valid: expected on or off");
-                return null;
-        }
+            foreach (var token in result.Tokens)
+                if (Parse(token.Value) == null)
+                    result.AddError($"{name} '{token.Value}' is not valid: expected on or off");
+        });
+        return option;
     }
+
+    public static bool? Parse(string? value) => value?.ToLowerInvariant() switch
+    {
+        "on" or "1" or "true" or "yes" => true,
+        "off" or "0" or "false" or "no" => false,
+        _ => null,
+    };
 }

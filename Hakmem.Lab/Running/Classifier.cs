@@ -38,20 +38,15 @@ public static class Classifier
         return new(Outcome.Error, null, first.Length > 0 ? first : $"exit code {exitCode} without a result line");
     }
 
-    /// <summary>The first stderr line that says something: not blank, not a stack frame.</summary>
+    /// <summary>The stderr line that says most: the first naming an exception or a hakmem message,
+    /// else the first mentioning an error, else the first that is not blank or a stack frame.</summary>
     public static string FirstMeaningfulLine(string stderr)
     {
-        string? fallback = null;
-        foreach (var raw in stderr.Split('\n'))
-        {
-            string line = raw.Trim();
-            if (line.Length == 0 || line.StartsWith("at ", StringComparison.Ordinal)) continue;
-            if (line.Contains("Exception", StringComparison.Ordinal) || line.Contains("error", StringComparison.OrdinalIgnoreCase)
-                || line.Contains("hakmem", StringComparison.Ordinal))
-                return Clip(line);
-            fallback ??= line;
-        }
-        return Clip(fallback ?? "");
+        var lines = stderr.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0 && !l.StartsWith("at ", StringComparison.Ordinal)).ToList();
+        string? best = lines.FirstOrDefault(l => l.Contains("Exception", StringComparison.Ordinal) || l.Contains("hakmem", StringComparison.Ordinal))
+            ?? lines.FirstOrDefault(l => l.Contains("error", StringComparison.OrdinalIgnoreCase))
+            ?? lines.FirstOrDefault();
+        return Clip(best ?? "");
     }
 
     private static string Clip(string s) => s.Length <= 300 ? s : s[..300] + "...";

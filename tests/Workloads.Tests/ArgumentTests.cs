@@ -1,0 +1,54 @@
+using Hakmem.Workloads;
+
+namespace Hakmem.Workloads.Tests;
+
+public class ArgumentTests
+{
+    private static WorkloadArgumentException Bad(string command)
+    {
+        var parts = command.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return Assert.Throws<WorkloadArgumentException>(() => WorkloadSpec.Parse(parts[0], parts[1..]));
+    }
+
+    [Theory]
+    [InlineData("larson 1 200 100 1024 1 12345 4", "min_size 200 is larger than max_size 100")]
+    [InlineData("larson 1 8 128 1024 1 12345 0", "threads = '0' is not valid: expected an integer from 1 to 1024")]
+    [InlineData("larson 1 8 abc 1024 1 12345 4", "max_size = 'abc' is not valid")]
+    [InlineData("larson 1 8 128", "expected 7 arguments")]
+    [InlineData("larson 1 8 128 1024 1 12345 4 9", "too many arguments")]
+    [InlineData("larson -1 8 128 1024 1 12345 4", "seconds = '-1'")]
+    [InlineData("random_mixed 0 2048 123", "cycles = '0'")]
+    [InlineData("random_mixed 1000 x 123", "ws = 'x'")]
+    [InlineData("mid_large_mt 0 1000 64 1", "threads = '0'")]
+    [InlineData("mid_large_mt 2 1000 64 1 9000", "give both min_size and max_size")]
+    [InlineData("mid_large_mt 2 1000 64 1 9000 100", "min_size 9000 is larger than max_size 100")]
+    [InlineData("nosuch 1 2 3", "unknown workload or scenario 'nosuch'")]
+    [InlineData("larson-4t-high 1", "takes no arguments")]
+    public void Bad_arguments_name_the_argument_and_what_is_allowed(string command, string expected)
+    {
+        Assert.Contains(expected, Bad(command).Message);
+    }
+
+    [Fact]
+    public void Random_mixed_refuses_a_thread_count()
+    {
+        var e = Assert.Throws<WorkloadArgumentException>(() => WorkloadSpec.Parse("random_mixed", ["10", "10", "1"]).WithThreads(4));
+        Assert.Contains("single-threaded", e.Message);
+    }
+
+    [Fact]
+    public void Every_scenario_parses_and_the_seed_command_lines_are_there()
+    {
+        Assert.All(Scenarios.All, s => WorkloadSpec.Parse(s.Name, []));
+        Assert.Equal("larson 10 8 128 1024 1 12345 4", WorkloadSpec.Parse("larson-4t-high", []).CommandLine);
+        Assert.Equal("random_mixed 25000 2048 123", WorkloadSpec.Parse("random-mixed-25k", []).CommandLine);
+    }
+
+    [Fact]
+    public void Threads_override_changes_the_thread_argument()
+    {
+        var spec = WorkloadSpec.Parse("larson", ["1", "8", "128", "1024", "1", "12345", "4"]).WithThreads(2);
+        Assert.Equal(2, spec.Threads);
+        Assert.Equal("2", spec.Arguments[^1]);
+    }
+}

@@ -1,0 +1,86 @@
+using System.Collections.Concurrent;
+using System.Runtime.InteropServices;
+using Hakmem.Workloads;
+
+namespace Hakmem.Workloads.Tests;
+
+/// <summary>A checking allocator over NativeMemory: records every live block with the thread that
+/// allocated it, refuses frees of blocks it did not hand out, and counts frees by another thread.</summary>
+public sealed unsafe class Ledger
+{
+    public readonly ConcurrentDictionary<nint, int> Live = new();
+    public long Allocs, Frees, CrossThreadFrees, Attaches, Detaches;
+    public readonly ConcurrentQueue<string> Errors = new();
+}
+
+public readonly unsafe struct CheckingAllocator(Ledger ledger) : IAllocator<CheckingAllocator>
+{
+    public Ledger Ledger => ledger;
+    public CheckingAllocator AttachThread()
+    {
+        Interlocked.Increment(ref ledger.Attaches);
+        return this;
+    }
+
+    public void DetachThread() => Interlocked.Increment(ref ledger.Detaches);
+
+    public void* Alloc(nuint size)
+    {
+        void* p = NativeMemory.Alloc(Math.Max(size, 1));
+        ledger.Live[(nint)p] = Environment.CurrentManagedThreadId;
+        Interlocked.Increment(ref ledger.Allocs);
+        return p;
+    }
+
+    public void Free(void* p)
+    {
+        if (!ledger.Live.TryRemove((nint)p, out int owner)) ledger.Errors.Enqueue($"free of 0x{(nint)p:x}, not live");
+        else if (owner != Environment.CurrentManagedThreadId) Interlocked.Increment(ref ledger.CrossThreadFrees);
+        Interlocked.Increment(ref ledger.Frees);
+        NativeMemory.Free(p);
+    }
+}
+
+/// <summary>Hands out a block that overlaps the previous one every <c>every</c> allocations.</summary>
+public readonly unsafe struct OverlappingAllocator(CheckingAllocator inner, long[] counter, int every) : IAllocator<OverlappingAllocator>
+{
+    public OverlappingAllocator AttachThread() => new(inner.AttachThread(), counter, every);
+    public void DetachThread() => inner.DetachThread();
+
+    public void* Alloc(nuint size)
+    {
+        void* p = inner.Alloc(size);
+        long n = Interlocked.Increment(ref counter[0]);
+        if (n % every == 0 && counter[1] != 0)
+        {
+            // Return the previous block again: two live blocks now overlap.
+            return (void*)counter[1];
+        }
+        counter[1] = (long)p;
+        return p;
+    }
+
+    public void Free(void* p) { }
+}
+
+/// <summary>Returns null after <c>limit</c> allocations.</summary>
+public readonly unsafe struct LimitedAllocator(CheckingAllocator inner, long[] count, long limit) : IAllocator<LimitedAllocator>
+{
+    public LimitedAllocator AttachThread() => new(inner.AttachThread(), count, limit);
+    public void DetachThread() => inner.DetachThread();
+    public void* Alloc(nuint size) => Interlocked.Increment(ref count[0]) > limit ? null : inner.Alloc(size);
+    public void Free(void* p) => inner.Free(p);
+}
+
+/// <summary>Throws from Free after a while, as an allocator check would.</summary>
+public readonly unsafe struct ThrowingAllocator(CheckingAllocator inner, long[] count) : IAllocator<ThrowingAllocator>
+{
+    public ThrowingAllocator AttachThread() => new(inner.AttachThread(), count);
+    public void DetachThread() => inner.DetachThread();
+    public void* Alloc(nuint size) => inner.Alloc(size);
+    public void Free(void* p)
+    {
+        if (Interlocked.Increment(ref count[0]) == 500) throw new InvalidOperationException("allocator check failed (test)");
+        inner.Free(p);
+    }
+}
