@@ -17,6 +17,10 @@ public static class Program
         var root = new RootCommand("hklab: a benchmark and stability lab for memory allocators. Runs allocator workloads on\n"
             + "Hakmem.Core and on glibc, mimalloc, jemalloc and tcmalloc, each run in its own child process.");
         root.Subcommands.Add(RunCommand.Create());
+        root.Subcommands.Add(MatrixCommand.Create());
+        root.Subcommands.Add(MergeCommand.Create());
+        root.Subcommands.Add(CompareCommand.Create());
+        root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(SelftestCommand.Create());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

@@ -1,33 +1,26 @@
-using System.Globalization;
-using CsvHelper;
-using CsvHelper.Configuration;
-
 namespace Hakmem.Lab.Results;
 
-/// <summary>Reads and writes runs files: comma-separated, invariant culture, one header row.</summary>
+/// <summary>Runs files (one row per run) and the result directories that hold them.</summary>
 public static class RunsCsv
 {
-    private static readonly CsvConfiguration Config = new(CultureInfo.InvariantCulture) { NewLine = "\n" };
+    public const string RunsFile = "runs.csv", SummaryFile = "summary.csv", SummaryMarkdown = "summary.md", MetaFile = "meta.json";
 
-    public static void Write(string path, IEnumerable<RunRecord> records)
+    public static void Write(string path, IEnumerable<RunRecord> records) => Csv.Write(path, records);
+
+    public static IReadOnlyList<RunRecord> Read(string path) => Csv.Read<RunRecord>(path);
+
+    public static IReadOnlyList<string> Columns { get; } = Csv.Columns<RunRecord>();
+
+    /// <summary>The runs file of a result directory, or the file itself; a clear error when neither exists.</summary>
+    public static string Resolve(string path)
     {
-        string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (dir != null) Directory.CreateDirectory(dir);
-        using var writer = new StreamWriter(path);
-        using var csv = new CsvWriter(writer, Config);
-        csv.WriteRecords(records);
+        if (Directory.Exists(path))
+        {
+            string f = Path.Combine(path, RunsFile);
+            if (File.Exists(f)) return f;
+            throw new FileNotFoundException($"'{path}' is a directory without a {RunsFile} (is it a result directory of hklab matrix?)", f);
+        }
+        if (File.Exists(path)) return path;
+        throw new FileNotFoundException($"'{path}' does not exist: expected a result directory or a runs CSV file", path);
     }
-
-    public static IReadOnlyList<RunRecord> Read(string path)
-    {
-        using var reader = new StreamReader(path);
-        using var csv = new CsvReader(reader, Config);
-        return csv.GetRecords<RunRecord>().ToList();
-    }
-
-    public static IReadOnlyList<string> Columns { get; } =
-        typeof(RunRecord).GetProperties()
-            .Select(p => (Name: p.GetCustomAttributes(typeof(CsvHelper.Configuration.Attributes.NameAttribute), false).Cast<CsvHelper.Configuration.Attributes.NameAttribute>().Single().Names[0],
-                          Index: p.GetCustomAttributes(typeof(CsvHelper.Configuration.Attributes.IndexAttribute), false).Cast<CsvHelper.Configuration.Attributes.IndexAttribute>().Single().Index))
-            .OrderBy(c => c.Index).Select(c => c.Name).ToArray();
 }

@@ -1,0 +1,86 @@
+using System.Security.Cryptography;
+using System.Text;
+using Hakmem.Lab.Backends;
+using Hakmem.Lab.Results;
+using Hakmem.Lab.Running;
+using Hakmem.Workloads;
+
+namespace Hakmem.Lab.Matrix;
+
+/// <summary>One cell of a matrix: what runs, and its key in the result files.</summary>
+public sealed record Cell(int Index, RunSpec Spec, WorkloadSpec Workload)
+{
+    public CellKey Key { get; } = CellKey.Of(RunRecords.From(Spec, Workload, EmptyResult, 0, "", default));
+
+    private static readonly RunResult EmptyResult = new(Outcome.Ok, 0, null, 0, 0, 0, null, null, 0, "", null);
+}
+
+/// <summary>One planned run: the cell and the run's number within it (1-based). Index is the run's place
+/// in the whole matrix's plan, the same in every shard.</summary>
+public sealed record PlannedRun(int Index, Cell Cell, int Run);
+
+/// <summary>The dimensions of a matrix and their cartesian product. Knobs that do not apply collapse
+/// instead of multiplying runs: only hakmem has FAST_CAP, TLS_LIST and P0; random_mixed has one thread;
+/// a scenario keeps its own command line.</summary>
+public sealed record MatrixDefinition(
+    IReadOnlyList<string> Workloads,
+    IReadOnlyList<string> Allocators,
+    IReadOnlyList<int> FastCaps,
+    IReadOnlyList<bool> TlsLists,
+    IReadOnlyList<bool> P0s,
+    IReadOnlyList<int> Threads,
+    int Runs,
+    bool Quick,
+    HakmemOptions BaseOptions)
+{
+    public static readonly IReadOnlyList<string> DefaultWorkloads = ["larson", "random_mixed", "mid_large_mt"];
+    public static readonly IReadOnlyList<int> DefaultThreads = [1, 2, 4, 8];
+    public const int DefaultRuns = 20, QuickRuns = 2;
+
+    /// <summary>Default command lines of the workloads at thread count T: the real one, and a short one for --quick.</summary>
+    public static WorkloadSpec BaseWorkload(string name, bool quick) => name switch
+    {
+        "larson" => WorkloadSpec.Parse("larson", quick ? ["0.1", "8", "128", "1024", "100", "12345", "1"] : ["2", "8", "128", "1024", "100", "12345", "1"]),
+        "random_mixed" => WorkloadSpec.Parse("random_mixed", quick ? ["100000", "2048", "123"] : ["2000000", "2048", "123"]),
+        "mid_large_mt" => WorkloadSpec.Parse("mid_large_mt", quick ? ["1", "10000", "256", "42"] : ["1", "200000", "256", "42"]),
+        _ => WorkloadSpec.Parse(name, []), // a scenario: its own command line
+    };
+
+    public IReadOnlyList<Cell> Expand()
+    {
+        var cells = new List<Cell>();
+        foreach (string w in Workloads)
+        {
+            var baseSpec = BaseWorkload(w, Quick);
+            bool threaded = WorkloadSpec.Names.Contains(w) && baseSpec is not RandomMixed;
+            var specs = threaded ? Threads.Select(t => baseSpec.WithThreads(t)).ToList() : [baseSpec];
+            foreach (string a in Allocators)
+            {
+                var configs = BackendInfo.Get(a).IsHakmem
+                    ? (from f in FastCaps from l in TlsLists from p in P0s select BaseOptions with { FastCap = f, TlsList = l, P0BatchRefill = p }).ToList()
+                    : [HakmemOptions.Default];
+                foreach (var spec in specs)
+                    foreach (var o in configs)
+                        cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, a, o), spec));
+            }
+        }
+        return cells;
+    }
+
+    /// <summary>All runs, round-robin over cells (run 1 of every cell, then run 2, ...), so that a drift of
+    /// the machine over time spreads over all cells instead of biasing the last ones.</summary>
+    public static IReadOnlyList<PlannedRun> Plan(IReadOnlyList<Cell> cells, int runs)
+    {
+        var plan = new List<PlannedRun>(cells.Count * runs);
+        for (int r = 1; r <= runs; r++)
+            foreach (var c in cells) plan.Add(new PlannedRun(plan.Count, c, r));
+        return plan;
+    }
+
+    public static string Id(IReadOnlyList<Cell> cells, int runs)
+    {
+        var text = new StringBuilder().Append(runs).Append('\n');
+        foreach (var c in cells) text.Append(c.Key).Append('\n');
+        return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16].ToLowerInvariant();
+    }
+}

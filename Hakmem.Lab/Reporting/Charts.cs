@@ -1,0 +1,139 @@
+using Hakmem.Lab.Running;
+using Hakmem.Lab.Results;
+using ScottPlot;
+
+namespace Hakmem.Lab.Reporting;
+
+/// <summary>The charts of a result set, each written as SVG and PNG: throughput against threads (box
+/// plots over runs) per workload, the crash-rate heatmap over hakmem's knob matrix, and peak RSS per
+/// allocator.</summary>
+public static class Charts
+{
+    public const int Width = 1200, Height = 600;
+
+    public static IReadOnlyList<string> Write(string dir, IReadOnlyList<RunRecord> runs)
+    {
+        var files = new List<string>();
+        foreach (var family in runs.GroupBy(Family).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            string name = Slug(family.Key);
+            files.AddRange(Save(dir, $"throughput-{name}", Throughput(family.Key, family.ToList())));
+        }
+        if (runs.Any(r => r.Allocator == "hakmem")) files.AddRange(Save(dir, "crash-heatmap", CrashHeatmap(runs)));
+        files.AddRange(Save(dir, "peak-rss", PeakRss(runs)));
+        return files;
+    }
+
+    /// <summary>The workload command line without its thread count: the runs one chart puts side by side.</summary>
+    public static string Family(RunRecord r)
+    {
+        var args = r.Args.Split(' ');
+        int threadArg = r.Workload switch { "larson" => 6, "mid_large_mt" => 0, _ => -1 };
+        if (threadArg >= 0 && threadArg < args.Length) args[threadArg] = "T";
+        return $"{r.Workload} {string.Join(' ', args)}";
+    }
+
+    private static string Series(RunRecord r) => CellKey.Of(r) is var k && k.Knobs.Length > 0 ? $"{r.Allocator} {k.Knobs}" : r.Allocator;
+
+    private static Plot Throughput(string family, IReadOnlyList<RunRecord> runs)
+    {
+        var plot = new Plot();
+        var finished = runs.Where(r => r.Outcome is "ok" or "leak").ToList();
+        var threads = finished.Select(r => r.Threads).Distinct().Order().ToList();
+        var series = finished.Select(Series).Distinct().Order(StringComparer.Ordinal).ToList();
+        double groupWidth = 0.8, boxWidth = groupWidth / Math.Max(series.Count, 1);
+        var palette = new ScottPlot.Palettes.Category20();
+        for (int s = 0; s < series.Count; s++)
+        {
+            var boxes = new List<Box>();
+            for (int t = 0; t < threads.Count; t++)
+            {
+                var xs = finished.Where(r => Series(r) == series[s] && r.Threads == threads[t]).Select(r => r.OpsPerSec / 1e6).Order().ToArray();
+                if (xs.Length == 0) continue;
+                boxes.Add(new Box
+                {
+                    Position = t - groupWidth / 2 + boxWidth * (s + 0.5),
+                    BoxMin = Quantile(xs, 0.25), BoxMax = Quantile(xs, 0.75), BoxMiddle = Quantile(xs, 0.5),
+                    WhiskerMin = xs[0], WhiskerMax = xs[^1], Width = boxWidth * 0.85,
+                });
+            }
+            var added = plot.Add.Boxes(boxes);
+            added.LegendText = series[s];
+            added.FillColor = palette.GetColor(s).WithAlpha(0.6);
+            added.LineColor = palette.GetColor(s);
+        }
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
+            threads.Select((t, i) => (double)i).ToArray(), threads.Select(t => $"{t} thread{(t == 1 ? "" : "s")}").ToArray());
+        plot.Title($"{family}: throughput over runs");
+        plot.YLabel("million ops/s");
+        plot.XLabel("threads");
+        plot.Axes.Margins(bottom: 0);
+        plot.ShowLegend(Edge.Right);
+        return plot;
+    }
+
+    private static Plot CrashHeatmap(IReadOnlyList<RunRecord> runs)
+    {
+        var hk = runs.Where(r => r.Allocator == "hakmem").ToList();
+        var rows = hk.Select(r => CellKey.Of(r).Knobs).Distinct().Order(StringComparer.Ordinal).ToList();
+        var cols = hk.Select(r => $"{r.Workload} T={r.Threads}").Distinct().Order(StringComparer.Ordinal).ToList();
+        var rate = new double[rows.Count, cols.Count];
+        for (int i = 0; i < rows.Count; i++)
+            for (int j = 0; j < cols.Count; j++)
+            {
+                var cell = hk.Where(r => CellKey.Of(r).Knobs == rows[i] && $"{r.Workload} T={r.Threads}" == cols[j]).ToList();
+                rate[i, j] = cell.Count == 0 ? double.NaN : cell.Count(r => OutcomeNames.Parse(r.Outcome).IsFailure()) * 100.0 / cell.Count;
+            }
+        var plot = new Plot();
+        var map = plot.Add.Heatmap(rate);
+        map.Colormap = new ScottPlot.Colormaps.Turbo();
+        map.ManualRange = new ScottPlot.Range(0, 100);
+        map.Position = new CoordinateRect(-0.5, cols.Count - 0.5, -0.5, rows.Count - 0.5); // cell (i, j) centred on (j, rows-1-i)
+        plot.Add.ColorBar(map).Label = "failed runs %";
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(cols.Select((_, j) => (double)j).ToArray(), cols.ToArray());
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(rows.Select((_, i) => (double)(rows.Count - 1 - i)).ToArray(), rows.ToArray());
+        plot.Axes.Bottom.TickLabelStyle.Rotation = -30;
+        plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
+        plot.Axes.Bottom.MinimumSize = 110;
+        plot.Title("hakmem: failed runs (crash, abort, corrupt, timeout) per knob setting");
+        return plot;
+    }
+
+    private static Plot PeakRss(IReadOnlyList<RunRecord> runs)
+    {
+        var plot = new Plot();
+        var allocators = runs.Select(r => r.Allocator).Distinct().Order(StringComparer.Ordinal).ToList();
+        var bars = new List<Bar>();
+        var palette = new ScottPlot.Palettes.Category10();
+        for (int i = 0; i < allocators.Count; i++)
+        {
+            var xs = runs.Where(r => r.Allocator == allocators[i] && r.PeakRssKb > 0).Select(r => r.PeakRssKb / 1024.0).Order().ToArray();
+            if (xs.Length == 0) continue;
+            bars.Add(new Bar { Position = i, Value = Quantile(xs, 0.5), ValueBase = 0, FillColor = palette.GetColor(i), Label = $"{Quantile(xs, 0.5):0} MB" });
+        }
+        plot.Add.Bars(bars);
+        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(allocators.Select((_, i) => (double)i).ToArray(), allocators.ToArray());
+        plot.Title("peak RSS per allocator (median over all its runs)");
+        plot.YLabel("MB");
+        plot.Axes.Margins(bottom: 0);
+        return plot;
+    }
+
+    private static IEnumerable<string> Save(string dir, string name, Plot plot)
+    {
+        string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
+        plot.SavePng(png, Width, Height);
+        plot.SaveSvg(svg, Width, Height);
+        return [png, svg];
+    }
+
+    private static double Quantile(double[] sorted, double p)
+    {
+        double h = (sorted.Length - 1) * p;
+        int lo = (int)Math.Floor(h);
+        return lo + 1 < sorted.Length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
+    }
+
+    private static string Slug(string s) =>
+        new string(s.Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray()).Replace("--", "-", StringComparison.Ordinal).Trim('-');
+}

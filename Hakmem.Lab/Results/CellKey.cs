@@ -1,0 +1,29 @@
+namespace Hakmem.Lab.Results;
+
+/// <summary>What makes two runs the same experiment: the workload command line, the allocator and every
+/// knob. Runs of one cell are samples of one distribution; compare matches cells by this key.</summary>
+public sealed record CellKey(string Workload, string Args, string Allocator, int? FastCap, string TlsSll, string TlsList, string P0,
+    string Guards, long? MaxMb, int Threads, string Inject)
+{
+    public static CellKey Of(RunRecord r) =>
+        new(r.Workload, r.Args, r.Allocator, r.FastCap, r.TlsSll, r.TlsList, r.P0, r.Guards, r.MaxMb, r.Threads, r.Inject);
+
+    /// <summary>Knobs as words: "fast_cap=64 tls_sll=on tls_list=off p0=on" (empty for other allocators).</summary>
+    public string Knobs
+    {
+        get
+        {
+            var parts = new List<string>();
+            if (FastCap is int f) parts.Add($"fast_cap={f}");
+            if (TlsSll.Length > 0) parts.Add($"tls_sll={TlsSll}");
+            if (TlsList.Length > 0) parts.Add($"tls_list={TlsList}");
+            if (P0.Length > 0) parts.Add($"p0={P0}");
+            if (Guards == "on") parts.Add("guards=on");
+            if (MaxMb is long mb) parts.Add($"max_mb={mb}");
+            if (Inject.Length > 0) parts.Add($"inject={Inject}");
+            return string.Join(' ', parts);
+        }
+    }
+
+    public override string ToString() => $"{Workload} {Args} | {Allocator}{(Knobs.Length > 0 ? " " + Knobs : "")}";
+}

@@ -1,0 +1,42 @@
+using CsvHelper.Configuration.Attributes;
+
+namespace Hakmem.Lab.Results;
+
+/// <summary>One row of a summary file: one cell, all its runs.</summary>
+public sealed record SummaryRecord
+{
+    [Name("workload"), Index(0)] public string Workload { get; init; } = "";
+    [Name("args"), Index(1)] public string Args { get; init; } = "";
+    [Name("allocator"), Index(2)] public string Allocator { get; init; } = "";
+    [Name("fast_cap"), Index(3)] public int? FastCap { get; init; }
+    [Name("tls_sll"), Index(4)] public string TlsSll { get; init; } = "";
+    [Name("tls_list"), Index(5)] public string TlsList { get; init; } = "";
+    [Name("p0"), Index(6)] public string P0 { get; init; } = "";
+    [Name("guards"), Index(7)] public string Guards { get; init; } = "";
+    [Name("max_mb"), Index(8)] public long? MaxMb { get; init; }
+    [Name("threads"), Index(9)] public int Threads { get; init; }
+    [Name("inject"), Index(10)] public string Inject { get; init; } = "";
+    [Name("runs"), Index(11)] public int Runs { get; init; }
+    [Name("ok"), Index(12)] public int Ok { get; init; }
+    [Name("leak"), Index(13)] public int Leak { get; init; }
+    [Name("corrupt"), Index(14)] public int Corrupt { get; init; }
+    [Name("abort"), Index(15)] public int Abort { get; init; }
+    [Name("crash"), Index(16)] public int Crash { get; init; }
+    [Name("oom"), Index(17)] public int Oom { get; init; }
+    [Name("timeout"), Index(18)] public int Timeout { get; init; }
+    [Name("error"), Index(19)] public int Error { get; init; }
+    [Name("failures"), Index(20)] public int Failures { get; init; }
+    [Name("crash_rate"), Index(21)] public double CrashRate { get; init; }
+    [Name("crash_rate_low95"), Index(22)] public double CrashRateLow { get; init; }
+    [Name("crash_rate_high95"), Index(23)] public double CrashRateHigh { get; init; }
+    [Name("leaked_blocks_max"), Index(24)] public long? LeakedBlocksMax { get; init; }
+    [Name("ops_per_sec_median"), Index(25)] public double? OpsMedian { get; init; }
+    [Name("ops_per_sec_q1"), Index(26)] public double? OpsQ1 { get; init; }
+    [Name("ops_per_sec_q3"), Index(27)] public double? OpsQ3 { get; init; }
+    [Name("ops_per_sec_median_ci_low95"), Index(28)] public double? OpsCiLow { get; init; }
+    [Name("ops_per_sec_median_ci_high95"), Index(29)] public double? OpsCiHigh { get; init; }
+    [Name("peak_rss_kb_median"), Index(30)] public double? RssMedianKb { get; init; }
+    [Name("first_failure"), Index(31)] public string FirstFailure { get; init; } = "";
+
+    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject);
+}
