@@ -10,8 +10,10 @@ param(
 $ErrorActionPreference = "Stop"
 $hklab = Join-Path $PSScriptRoot "hklab"
 
-$matrixArgs = @("matrix", "--runs", "$Runs", "--out", $Out)
+$matrixArgs = @("matrix", "--out", $Out)
 if ($Quick) { $matrixArgs += "--quick" }
+# -Quick brings its own run count unless -Runs is given explicitly.
+if (-not $Quick -or $PSBoundParameters.ContainsKey("Runs")) { $matrixArgs += @("--runs", "$Runs") }
 & $hklab @matrixArgs
 $matrixExit = $LASTEXITCODE
 # 0: all runs ok; 1: some runs failed (still worth a report); anything else: no usable result set.

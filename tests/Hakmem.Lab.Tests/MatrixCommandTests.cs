@@ -1,0 +1,49 @@
+using Hakmem.Lab.Results;
+
+namespace Hakmem.Lab.Tests;
+
+/// <summary>hklab matrix end to end on a small slice, in real child processes.</summary>
+public class MatrixCommandTests
+{
+    [Fact]
+    public void A_small_quick_matrix_writes_a_self_describing_result_set()
+    {
+        string dir = Path.Combine(Path.GetTempPath(), $"hklab-matrix-{Guid.NewGuid():N}");
+        try
+        {
+            var o = Hklab.Run("matrix", "--quick", "--workloads", "random_mixed,larson", "--allocators", "hakmem,system", "--fast-cap", "64",
+                "--tls-list", "off", "--p0", "on,off", "--threads", "2", "--runs", "2", "--out", dir);
+            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+            var runs = RunsCsv.Read(Path.Combine(dir, RunsCsv.RunsFile));
+            var summary = Csv.Read<SummaryRecord>(Path.Combine(dir, RunsCsv.SummaryFile));
+            Assert.Equal(2 * (2 + 1) * 2, runs.Count); // 2 workloads x (2 hakmem configs + system) x 2 runs
+            Assert.Equal(6, summary.Count);
+            Assert.All(summary, s => Assert.Equal(2, s.Ok));
+            Assert.All(runs.Where(r => r.Workload == "larson"), r => Assert.Equal(2, r.Threads));
+            var meta = ResultMeta.Read(dir)!;
+            Assert.Equal(6, meta.Cells);
+            Assert.Contains("--quick", meta.CommandLine);
+            Assert.False(string.IsNullOrEmpty(meta.Cpu));
+            Assert.True(File.Exists(Path.Combine(dir, RunsCsv.SummaryMarkdown)));
+            Assert.Contains("runs 12/12", o.Stdout);
+        }
+        finally
+        {
+            if (Directory.Exists(dir)) Directory.Delete(dir, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("--threads", "0")]
+    [InlineData("--workloads", "nosuch")]
+    [InlineData("--allocators", "hakmem,nosuch")]
+    [InlineData("--shard", "5/4")]
+    [InlineData("--p0", "sometimes")]
+    public void Bad_matrix_options_exit_2_naming_the_value(string option, string value)
+    {
+        var o = Hklab.Run("matrix", "--quick", option, value, "--out", Path.Combine(Path.GetTempPath(), "hklab-never"));
+        Assert.Equal(2, o.ExitCode);
+        Assert.Contains(value.Split(',')[^1], o.Stderr);
+        Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "hklab-never")));
+    }
+}
