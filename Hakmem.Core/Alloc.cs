@@ -50,6 +50,7 @@ public sealed unsafe partial class HakmemHeap
             cc->ListCount--;
             return p;
         }
-        return Refill(tc, cc, c);
+        p = Refill(tc, cc, c);
+        return p != null || _inject == SeedBug.None ? p : LibcFallback(cc->BlockSize);
     }
 }

@@ -54,6 +54,7 @@ public sealed unsafe partial class HakmemHeap
                     void CountCached(void* p, string tier)
                     {
                         SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+                        if (ss == null) ss = FindUnregisteredSuperSlab(p);
                         if (ss == null)
                         {
                             violations.Add($"{tier} of class {c} holds 0x{(nuint)p:x}, outside every SuperSlab of the heap");

@@ -66,6 +66,7 @@ public sealed unsafe partial class HakmemHeap
         RemoteQueue.Push(&s->RemoteHead, p);
         if (tc != null) tc->Counters.RemoteFrees++;
         else Interlocked.Increment(ref _remoteFreesWithoutCache);
+        if (_inject != SeedBug.None && Injected(SeedBug.UnownedDrain)) UnownedDrain(s);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
@@ -85,6 +86,11 @@ public sealed unsafe partial class HakmemHeap
     /// span it came from (always its owner span, which is this thread's).</summary>
     private void SpillList(ThreadCache* tc, ClassCache* cc)
     {
+        if (_tlsListDisconnect)
+        {
+            DisconnectedSpill(cc);
+            return;
+        }
         int n = cc->ListCount - cc->ListCap / 2;
         int c = (int)(cc - ThreadCache.Classes(tc));
         for (int i = 0; i < n; i++)

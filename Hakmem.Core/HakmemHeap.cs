@@ -43,6 +43,8 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         _guards = Options.Guards;
         _p0 = Options.P0BatchRefill;
         _maxBytes = Options.MaxMemoryBytes;
+        _inject = Options.Inject;
+        _tlsListDisconnect = Injected(SeedBug.TlsListDisconnect) && Options.FastCap == 0 && Options.TlsList;
         _cacheBytes = ThreadCache.Bytes(Options.FastCap);
         _registry = Registry.Create();
         HeapDirectory.Add(this);

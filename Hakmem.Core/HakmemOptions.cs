@@ -21,6 +21,8 @@ public sealed record HakmemOptions
     public bool Guards { get; init; }
     /// <summary>HAKMEM_MAX_MB (in MiB there): a cap on mapped memory; 0 = none. Past it Alloc returns null.</summary>
     public long MaxMemoryBytes { get; init; }
+    /// <summary>HAKMEM_INJECT: seed-bug canaries to re-create (comma-separated names); None by default.</summary>
+    public SeedBug Inject { get; init; }
 
     public static HakmemOptions Default { get; } = new();
 
@@ -33,6 +35,7 @@ public sealed record HakmemOptions
         ("HAKMEM_TINY_P0_BATCH_REFILL", "0 or 1", (o, v) => o with { P0BatchRefill = ParseBool(v) }),
         ("HAKMEM_TINY_REFILL_FAILFAST", "0 or 1", (o, v) => o with { Guards = ParseBool(v) }),
         ("HAKMEM_MAX_MB", "a whole number of MiB, 0 for no cap", (o, v) => o with { MaxMemoryBytes = checked(ParseInt(v, 0, int.MaxValue) * 1024L * 1024L) }),
+        ("HAKMEM_INJECT", $"canary names separated by commas ({string.Join(", ", SeedBugs.Names.Select(n => n.Name))}) or none", (o, v) => o with { Inject = SeedBugs.Parse(v) }),
     ];
 
     /// <summary>Defaults overridden by every <c>HAKMEM_*</c> variable that is set. A bad value throws

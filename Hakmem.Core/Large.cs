@@ -19,7 +19,7 @@ public sealed unsafe partial class HakmemHeap
         lock (_sync)
         {
             ThrowIfDisposed();
-            if (!ReserveLocked(bytes)) return null;
+            if (!ReserveLocked(bytes)) return LibcFallback(size);
             void* p = Os.MapAligned(bytes, Math.Max(alignment, Layout.PageSize));
             if (p == null)
             {
@@ -39,7 +39,11 @@ public sealed unsafe partial class HakmemHeap
         lock (_sync)
         {
             ThrowIfDisposed();
-            if (!_large.Remove((nuint)p, out nuint bytes)) ThrowForeign(p);
+            if (!_large.Remove((nuint)p, out nuint bytes))
+            {
+                if (DropAsForeign(p)) return;
+                ThrowForeign(p);
+            }
             Os.Unmap(p, bytes);
             _largeBytes -= (long)bytes;
             UnreserveLocked(bytes);

@@ -94,6 +94,7 @@ public sealed unsafe partial class HakmemHeap
             s->Carved += n;
         }
         s->Used += n;
+        if (_inject != SeedBug.None) AfterBatchRefill(s, n);
         if (_guards && (s->Used > s->Capacity || s->Carved > s->Capacity))
             GuardFail("Used <= Capacity and Carved <= Capacity after a batch", s, head, $"Used={s->Used}, Carved={s->Carved}, Capacity={s->Capacity}, batch={n}");
         if (n > 1) SpliceToTopTier(cc, *(void**)head, tail, (int)n - 1);

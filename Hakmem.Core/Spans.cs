@@ -45,7 +45,7 @@ public sealed unsafe partial class HakmemHeap
     private uint Drain(ThreadCache* tc, Slab* s)
     {
         void* head = RemoteQueue.TakeAll(&s->RemoteHead);
-        if (head == null) return 0;
+        if (head == null || _tlsListDisconnect) return 0; // tls-list-disconnect: drained blocks vanish
         uint n = 1;
         void* tail = head;
         if (_guards) GuardListNode(s, head, "remote queue");
@@ -86,6 +86,7 @@ public sealed unsafe partial class HakmemHeap
     /// the claimed ones join the thread's ring either way.</summary>
     private Slab* AdoptLocked(ThreadCache* tc, ClassCache* cc, int c)
     {
+        if (Injected(SeedBug.LibcFallback)) return null; // the canary's heap does not reuse spans across threads
         while (_abandoned[c] != 0)
         {
             var s = (Slab*)_abandoned[c];
@@ -196,6 +197,7 @@ public sealed unsafe partial class HakmemHeap
     private int CollectLocked()
     {
         int freed = ReclaimDeadThreadsLocked();
+        if (Injected(SeedBug.LibcFallback)) return freed; // the canary's heap never takes abandoned spans back
         for (int c = 0; c < SizeClasses.Count; c++)
         {
             for (var s = (Slab*)_abandoned[c]; s != null;)
@@ -251,6 +253,7 @@ public sealed unsafe partial class HakmemHeap
     private Slab* SpanOfOwnBlock(void* p, string from)
     {
         SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+        if (ss == null) ss = FindUnregisteredSuperSlab(p);
         if (ss == null) GuardFail($"{from} entries lie in a SuperSlab of this heap", null, p, "registry miss");
         return SuperSlab.SpanOf(ss, p);
     }
@@ -273,7 +276,7 @@ public sealed unsafe partial class HakmemHeap
         byte* region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize);
         nuint metaBytes = SuperSlab.MetaBytes + (_guards ? SuperSlab.LiveBitsBytes : 0);
         var ss = region == null ? null : (SuperSlab*)Os.Map(metaBytes);
-        if (ss == null || !_registry.Insert((nuint)region, ss))
+        if (ss == null || (!HideFromRegistryLocked() && !_registry.Insert((nuint)region, ss)))
         {
             if (region != null) Os.Unmap(region, Layout.SuperSlabSize);
             if (ss != null) Os.Unmap(ss, metaBytes);

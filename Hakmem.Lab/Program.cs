@@ -21,6 +21,7 @@ public static class Program
         root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
+        root.Subcommands.Add(CanariesCommand.Create());
         root.Subcommands.Add(SelftestCommand.Create());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

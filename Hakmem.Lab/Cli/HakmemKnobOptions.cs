@@ -12,10 +12,15 @@ public sealed class HakmemKnobOptions
     public Option<string?> P0 { get; } = OnOff.Option("--p0", "HAKMEM_TINY_P0_BATCH_REFILL: batch refill");
     public Option<bool> Guards { get; } = new("--guards") { Description = "HAKMEM_TINY_REFILL_FAILFAST=1: validate every list operation" };
     public Option<long?> MaxMb { get; } = new("--max-mb") { Description = "HAKMEM_MAX_MB: cap on hakmem's mapped memory in MiB (0 = none)" };
+    public Option<string?> Inject { get; } = new("--inject")
+    {
+        Description = $"HAKMEM_INJECT: seed-bug canaries to re-create ({string.Join(", ", SeedBugs.Names.Select(n => n.Name))}; comma-separated)",
+        HelpName = "canaries",
+    };
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { FastCap, TlsSll, TlsList, P0, Guards, MaxMb }) command.Options.Add(o);
+        foreach (Option o in new Option[] { FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Inject }) command.Options.Add(o);
     }
 
     /// <summary>Environment first, then the flags that were given; ArgumentException names a bad value.</summary>
@@ -28,6 +33,17 @@ public sealed class HakmemKnobOptions
         if (OnOff.Parse(r.GetValue(P0)) is bool p) o = o with { P0BatchRefill = p };
         if (r.GetValue(Guards)) o = o with { Guards = true };
         if (r.GetValue(MaxMb) is long mb) o = o with { MaxMemoryBytes = mb * 1024 * 1024 };
+        if (r.GetValue(Inject) is string inject)
+        {
+            try
+            {
+                o = o with { Inject = SeedBugs.Parse(inject) };
+            }
+            catch (FormatException e)
+            {
+                throw new ArgumentException($"--inject '{inject}' is not valid: {e.Message}; expected {string.Join(", ", SeedBugs.Names.Select(n => n.Name))}");
+            }
+        }
         o.Validate();
         return o;
     }

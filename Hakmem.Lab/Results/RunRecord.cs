@@ -56,7 +56,7 @@ public static class RunRecords
             Guards = hk ? Running.RunSpec.OnOff(o.Guards) : "",
             MaxMb = hk && o.MaxMemoryBytes > 0 ? o.MaxMemoryBytes >> 20 : null,
             Threads = workload.Threads,
-            Inject = "",
+            Inject = hk ? SeedBugs.Format(o.Inject) : "",
             Run = run,
             Outcome = Running.OutcomeNames.Name(r.Outcome),
             ExitCode = r.ExitCode,

@@ -23,6 +23,7 @@ public sealed record RunSpec(
     public string KnobText => Backend.IsHakmem
         ? $"fast_cap={Hakmem.FastCap} tls_sll={OnOff(Hakmem.TlsSll)} tls_list={OnOff(Hakmem.TlsList)} p0={OnOff(Hakmem.P0BatchRefill)}"
           + (Hakmem.Guards ? " guards=on" : "") + (Hakmem.MaxMemoryBytes > 0 ? $" max_mb={Hakmem.MaxMemoryBytes >> 20}" : "")
+          + (Hakmem.Inject != SeedBug.None ? $" inject={SeedBugs.Format(Hakmem.Inject)}" : "")
         : "";
 
     public static string OnOff(bool b) => b ? "on" : "off";

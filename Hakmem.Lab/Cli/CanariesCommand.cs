@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Globalization;
+using Hakmem.Lab.Canaries;
+using Hakmem.Lab.Results;
+using Hakmem.Lab.Running;
+
+namespace Hakmem.Lab.Cli;
+
+/// <summary><c>hklab canaries</c>: runs every seed-bug canary in its target cell, and the same cell clean,
+/// and shows the lab detects each bug. Exit 1 when a canary is detected in fewer than 90% of its runs or
+/// a clean cell has a run that is not ok.</summary>
+public static class CanariesCommand
+{
+    public const double RequiredDetection = 0.9;
+
+    public static Command Create()
+    {
+        var runs = new Option<int>("--runs", "-n") { Description = "runs per canary and per clean cell", DefaultValueFactory = _ => 20 };
+        var only = new Option<string?>("--only") { Description = "run only these canaries (comma-separated names)" };
+        var csv = new Option<string?>("--csv") { Description = "write every run (canary and clean) as a runs file" };
+        var cmd = new Command("canaries", "Re-create each bug of the seeds (HAKMEM_INJECT) in the cell where it hurt, next to the same cell\n"
+            + "without it, and report how often the lab detects it. " + string.Join("; ", Canary.All.Select(c => $"{c.Name}: {c.Recreates}")) + ".");
+        cmd.Options.Add(runs);
+        cmd.Options.Add(only);
+        cmd.Options.Add(csv);
+        cmd.SetAction(async (r, cancel) =>
+        {
+            int n = r.GetValue(runs);
+            if (n < 1)
+            {
+                Console.Error.WriteLine($"hklab canaries: --runs {n} is not valid: expected at least 1");
+                return 2;
+            }
+            IReadOnlyList<Canary> selected = Canary.All;
+            if (r.GetValue(only) is string names)
+            {
+                var wanted = ListOption.Items(names);
+                var unknown = wanted.Where(w => Canary.All.All(c => c.Name != w)).ToList();
+                if (unknown.Count > 0)
+                {
+                    Console.Error.WriteLine($"hklab canaries: unknown canary '{unknown[0]}': expected {string.Join(", ", Canary.All.Select(c => c.Name))}");
+                    return 2;
+                }
+                selected = Canary.All.Where(c => wanted.Contains(c.Name)).ToList();
+            }
+            var runner = new ChildRunner(WorkerCommand.ForThisProcess());
+            var records = new List<RunRecord>();
+            var lines = new List<string> { "| canary | seed | cell | detected | outcomes with the canary | clean cell | expected |", "|---|---|---|---:|---|---|---|" };
+            bool pass = true;
+            foreach (var canary in selected)
+            {
+                var workload = canary.Target.Parse();
+                var timeout = TimeSpan.FromSeconds(RunCommand.DefaultTimeout(workload));
+                var bad = new List<RunResult>();
+                var clean = new List<RunResult>();
+                for (int i = 1; i <= n && !cancel.IsCancellationRequested; i++)
+                {
+                    var withBug = await runner.RunAsync(canary.Injected, timeout, cancel);
+                    var without = await runner.RunAsync(canary.Target, timeout, cancel);
+                    bad.Add(withBug);
+                    clean.Add(without);
+                    records.Add(RunRecords.From(canary.Injected, workload, withBug, i, $"canary-{canary.Name}-{i}", DateTimeOffset.UtcNow));
+                    records.Add(RunRecords.From(canary.Target, workload, without, i, $"clean-{canary.Name}-{i}", DateTimeOffset.UtcNow));
+                    if (!Console.IsOutputRedirected) Console.Write($"\r{canary.Name}: run {i}/{n}   ");
+                }
+                if (!Console.IsOutputRedirected) Console.Write("\r" + new string(' ', 60) + "\r");
+                int detected = bad.Count(x => Canary.Detected(x.Outcome));
+                int cleanOk = clean.Count(x => x.Outcome == Outcome.Ok);
+                bool ok = detected >= RequiredDetection * bad.Count && cleanOk == clean.Count && bad.Count == n;
+                pass &= ok;
+                lines.Add($"| {canary.Name} | {canary.Seed} | {workload.CommandLine} {canary.Target.KnobText} | {detected}/{bad.Count} {(ok ? "" : "**FAIL**")} | "
+                    + $"{Outcomes(bad)} | {cleanOk}/{clean.Count} ok{(cleanOk < clean.Count ? $" ({Outcomes(clean)})" : "")} | {canary.Expected} |");
+                var first = bad.FirstOrDefault(x => Canary.Detected(x.Outcome));
+                if (first != null) Console.Error.WriteLine($"{canary.Name}: first detection: {first.Outcome.Name()}: {first.Message}");
+            }
+            foreach (var line in lines) Console.WriteLine(line);
+            if (r.GetValue(csv) is string path) RunsCsv.Write(path, records);
+            Console.WriteLine(pass ? $"canaries: every canary detected in at least {RequiredDetection:P0} of its runs, every clean cell ok"
+                : "canaries: FAILED (a canary went undetected too often, or a clean cell did not stay ok)");
+            return cancel.IsCancellationRequested ? 130 : pass ? 0 : 1;
+        });
+        return cmd;
+    }
+
+    private static string Outcomes(IEnumerable<RunResult> results) =>
+        string.Join(", ", results.GroupBy(x => x.Outcome).OrderByDescending(g => g.Count()).Select(g => $"{g.Key.Name()} {g.Count().ToString(CultureInfo.InvariantCulture)}"));
+}

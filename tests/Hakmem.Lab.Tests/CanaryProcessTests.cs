@@ -1,0 +1,45 @@
+using Hakmem.Lab.Canaries;
+using Hakmem.Lab.Running;
+
+namespace Hakmem.Lab.Tests;
+
+/// <summary>Each canary, run as hklab canaries runs it (a child process in its target cell, shortened),
+/// is classified as the bug class its seed produced; the same cell without it is ok.</summary>
+public class CanaryProcessTests
+{
+    private static RunSpec Shortened(RunSpec spec) =>
+        spec.Workload == "larson" ? spec with { Arguments = ["0.5", .. spec.Arguments.Skip(1)] } : spec;
+
+    private static Task<RunResult> Run(RunSpec spec) => new ChildRunner(Hklab.Command).RunAsync(spec, TimeSpan.FromSeconds(120));
+
+    [Theory]
+    [InlineData("registry-miss", Outcome.Leak)]
+    [InlineData("p0-double-count", Outcome.Corrupt)]
+    [InlineData("tls-list-disconnect", Outcome.Leak)]
+    [InlineData("libc-fallback", Outcome.Abort)]
+    public async Task A_deterministic_canary_gives_its_outcome_and_the_clean_cell_is_ok(string name, Outcome expected)
+    {
+        var canary = Canary.All.Single(c => c.Name == name);
+        var bad = await Run(Shortened(canary.Injected));
+        Assert.True(bad.Outcome == expected, $"{name}: expected {expected.Name()}, got {bad.Outcome.Name()}: {bad.Message}");
+        var clean = await Run(Shortened(canary.Target));
+        Assert.True(clean.Outcome == Outcome.Ok, $"{name} clean cell: {clean.Outcome.Name()}: {clean.Message}");
+    }
+
+    [Fact]
+    public async Task The_unowned_drain_race_is_detected_in_at_least_one_of_five_runs()
+    {
+        var canary = Canary.All.Single(c => c.Bug == SeedBug.UnownedDrain);
+        var outcomes = new List<Outcome>();
+        for (int i = 0; i < 5 && !outcomes.Any(Canary.Detected); i++) outcomes.Add((await Run(Shortened(canary.Injected))).Outcome);
+        Assert.Contains(outcomes, Canary.Detected);
+    }
+
+    [Fact]
+    public void Canaries_command_refuses_an_unknown_name()
+    {
+        var o = Hklab.Run("canaries", "--only", "nosuch");
+        Assert.Equal(2, o.ExitCode);
+        Assert.Contains("unknown canary 'nosuch'", o.Stderr);
+    }
+}
