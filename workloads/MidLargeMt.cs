@@ -85,7 +85,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         var main = allocator.AttachThread();
         try
         {
-            for (int t = 0; t < ThreadCount; t++) DrainInbox(ref main, inboxes, t, total, monitor);
+            for (int t = 0; t < ThreadCount; t++) DrainInbox(main, inboxes, t, total, monitor);
         }
         catch (Exception e)
         {
@@ -108,7 +108,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         {
             ops[id] = Cycle(ref a, id, slots, inboxes, monitor);
             if (!monitor.Corrupted) slots.FreeAll(ref a, ops[id], monitor);
-            if (!monitor.Corrupted) DrainInbox(ref a, inboxes, id, ops[id], monitor);
+            if (!monitor.Corrupted) DrainInbox(a, inboxes, id, ops[id], monitor);
         }
         catch (Exception e)
         {
@@ -121,9 +121,10 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe long Cycle<TAlloc>(ref TAlloc a, int id, Slots slotArray, Inboxes inboxes, WorkloadMonitor monitor)
+    private unsafe long Cycle<TAlloc>(ref TAlloc allocator, int id, Slots slotArray, Inboxes inboxes, WorkloadMonitor monitor)
         where TAlloc : struct, IAllocator<TAlloc>
     {
+        TAlloc a = allocator; // a local copy the JIT keeps in registers (a byref is re-read every operation)
         var rng = new FastRandom(Seed + (ulong)id * 104729);
         uint ws = (uint)WorkingSet, range = (uint)(MaxSize - MinSize + 1), others = (uint)(ThreadCount - 1);
         long i = 0;
@@ -134,7 +135,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
                 if ((i & 63) == 63)
                 {
                     if (monitor.StopRequested) break;
-                    DrainInbox(ref a, inboxes, id, i, monitor);
+                    DrainInbox(a, inboxes, id, i, monitor);
                 }
                 uint r = rng.Next();
                 Slot* slot = slots + FastRandom.Below(r, ws);
@@ -171,10 +172,12 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
                 }
             }
         }
+        allocator = a;
         return i;
     }
 
-    private unsafe void DrainInbox<TAlloc>(ref TAlloc a, Inboxes inboxes, int id, long op, WorkloadMonitor monitor)
+    /// <summary>Free what other threads handed to this one (only frees: a copy of the allocator will do).</summary>
+    private unsafe void DrainInbox<TAlloc>(TAlloc a, Inboxes inboxes, int id, long op, WorkloadMonitor monitor)
         where TAlloc : struct, IAllocator<TAlloc>
     {
         for (void* p = inboxes.TakeAll(id); p != null;)

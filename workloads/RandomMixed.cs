@@ -51,8 +51,9 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe long Cycle<TAlloc>(ref TAlloc a, Slots slotArray, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
+    private unsafe long Cycle<TAlloc>(ref TAlloc allocator, Slots slotArray, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
     {
+        TAlloc a = allocator; // a local copy the JIT keeps in registers (a byref is re-read every operation)
         var rng = new FastRandom(Seed);
         uint ws = (uint)WorkingSet;
         long i = 0;
@@ -90,6 +91,7 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
                 }
             }
         }
+        allocator = a;
         return i;
     }
 
