@@ -18,24 +18,45 @@ public sealed unsafe partial class HakmemHeap
     internal void* AllocWith(ThreadCache* tc, nuint size)
     {
         if (size > SizeClasses.MaxSmall) return AllocLarge(size, 0);
+        if (_guards) return AllocGuarded(tc, size);
         int c = SizeClasses.ClassOf(size);
         ClassCache* cc = ThreadCache.Classes(tc) + c;
         void* p;
-        if (cc->FastCount != 0)
-        {
-            p = cc->Fast[--cc->FastCount];
-            if (_guards) GuardCachedBlock(tc, c, p, "fast tier");
-        }
+        if (cc->FastCount != 0) p = cc->Fast[--cc->FastCount];
         else if ((p = cc->Sll) != null)
         {
-            if (_guards) GuardCachedBlock(tc, c, p, "TLS SLL");
             cc->Sll = *(void**)p;
             cc->SllCount--;
         }
         else if ((p = AllocSlow(tc, cc, c)) == null) return null;
         ((ulong*)p)[1] = 0; // clear the free tag
         tc->Counters.Allocs++;
-        if (_guards) GuardHandOut(p);
+        return p;
+    }
+
+    /// <summary>The same tiers as <see cref="AllocWith"/>, with every cached block validated before it is
+    /// followed and the live bitmap updated: guard mode's own path, so the default one carries no checks.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void* AllocGuarded(ThreadCache* tc, nuint size)
+    {
+        int c = SizeClasses.ClassOf(size);
+        ClassCache* cc = ThreadCache.Classes(tc) + c;
+        void* p;
+        if (cc->FastCount != 0)
+        {
+            p = cc->Fast[--cc->FastCount];
+            GuardCachedBlock(tc, c, p, "fast tier");
+        }
+        else if ((p = cc->Sll) != null)
+        {
+            GuardCachedBlock(tc, c, p, "TLS SLL");
+            cc->Sll = *(void**)p;
+            cc->SllCount--;
+        }
+        else if ((p = AllocSlow(tc, cc, c)) == null) return null;
+        ((ulong*)p)[1] = 0;
+        tc->Counters.Allocs++;
+        GuardHandOut(p);
         return p;
     }
 

@@ -29,7 +29,8 @@ public sealed unsafe partial class HakmemHeap
         Slab* s = SuperSlab.SpanOf(ss, p);
         nuint rel = (nuint)((byte*)p - s->Start);
         ulong index = (rel * s->DivMagic) >> SizeClasses.DivShift;
-        if (((nuint)index * s->BlockSize != rel) | (index >= s->Capacity) | (s->Class < 0)) ThrowNotABlock(s, p);
+        // Free slots have Capacity 0, so this also refuses pointers into unused parts of the SuperSlab.
+        if (((nuint)index * s->BlockSize != rel) | (index >= s->Capacity)) ThrowNotABlock(s, p);
         ulong* words = (ulong*)p;
         ulong tag = _secret ^ (ulong)p;
         if (words[1] == tag) ConfirmDoubleFree(tc, s, p);

@@ -132,6 +132,7 @@ public sealed unsafe partial class HakmemHeap
         for (int k = first; k < first + span; k++)
         {
             slabs[k].Head = (byte)first;
+            slabs[k].HeadSlab = slabs + first;
             slabs[k].Class = (short)c;
             ss->FreeMask &= ~(1u << k);
         }
@@ -163,11 +164,13 @@ public sealed unsafe partial class HakmemHeap
         s->State = Slab.StateFree;
         s->FreeList = null;
         s->Carved = 0;
+        s->Capacity = 0; // a free slot holds no block: the free path's index check refuses it
         s->Span = 0;
         for (int k = first; k < first + span; k++)
         {
             slabs[k].Class = -1;
             slabs[k].Head = (byte)k;
+            slabs[k].HeadSlab = slabs + k;
             ss->FreeMask |= 1u << k;
         }
         if (ss->FreeMask == Layout.AllSlabsFree) ReleaseEmptySuperSlabLocked(ss);
@@ -295,6 +298,7 @@ public sealed unsafe partial class HakmemHeap
             slabs[k].Super = ss;
             slabs[k].Index = (byte)k;
             slabs[k].Head = (byte)k;
+            slabs[k].HeadSlab = slabs + k;
             slabs[k].Class = -1;
         }
         ss->Next = _superSlabs;

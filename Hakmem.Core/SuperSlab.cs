@@ -27,6 +27,7 @@ internal unsafe struct Slab
     [FieldOffset(61)] public byte State;
     [FieldOffset(64)] public Slab* Next;          // owner's ring per class, or the abandoned list
     [FieldOffset(72)] public Slab* Prev;
+    [FieldOffset(80)] public Slab* HeadSlab;      // the span's head Slab (self for the head): one load on free
     [FieldOffset(128)] public void* RemoteHead;   // MPSC stack of blocks freed by other threads
 
     /// <summary>Blocks this span can still give without a remote drain.</summary>
@@ -64,9 +65,8 @@ internal unsafe struct SuperSlab
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Slab* SpanOf(SuperSlab* ss, void* p)
     {
-        Slab* slabs = Slabs(ss);
         nuint slot = ((nuint)p & Layout.SuperSlabMask) >> Layout.SlabShift;
-        return slabs + slabs[slot].Head;
+        return Slabs(ss)[slot].HeadSlab;
     }
 
     /// <summary>First index of <paramref name="count"/> contiguous free slots, or -1.</summary>
