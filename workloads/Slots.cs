@@ -1,6 +1,9 @@
 namespace Hakmem.Workloads;
 
-/// <summary>A block the workload holds and the id it was tagged with.</summary>
+/// <summary>A block the workload holds and the id it was tagged with. Each workload's hot loop spells out
+/// the slot steps (check, poison and free, allocate and tag) itself: moving them into helpers that take
+/// the allocator struct by ref makes the JIT keep that struct in memory, which cost larson about 20% on
+/// every backend when measured.</summary>
 public struct Slot
 {
     public nint Block;
