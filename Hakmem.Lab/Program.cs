@@ -22,6 +22,7 @@ public static class Program
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(CanariesCommand.Create());
+        root.Subcommands.Add(MicroCommand.Create());
         root.Subcommands.Add(SelftestCommand.Create());
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

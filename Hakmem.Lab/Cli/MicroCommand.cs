@@ -1,0 +1,99 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Reflection;
+using BenchmarkDotNet.Configs;
+using BenchmarkDotNet.Jobs;
+using BenchmarkDotNet.Running;
+using BenchmarkDotNet.Toolchains.InProcess.Emit;
+using Hakmem.Lab.Backends;
+using Hakmem.Lab.Micro;
+
+namespace Hakmem.Lab.Cli;
+
+/// <summary><c>hklab micro</c>: BenchmarkDotNet micro-benchmarks of alloc/free per size and backend, with
+/// hakmem's ratio to every other backend in the same run.</summary>
+public static class MicroCommand
+{
+    // jemalloc needs static TLS reserved at process start: micro re-runs itself once with it set.
+    private const string TunablesVariable = "GLIBC_TUNABLES";
+
+    public static Command Create()
+    {
+        var allocators = ListOption.Create("--allocators", "backends to measure", "hakmem and every installed C allocator");
+        var longRun = new Option<bool>("--long") { Description = "BenchmarkDotNet's default job (minutes per benchmark) instead of its short run" };
+        var output = new Option<string?>("--out", "-o") { Description = "artifacts directory (default results/micro-<time>)" };
+        var cmd = new Command("micro", "BenchmarkDotNet micro-benchmarks: alloc/free pairs and batches per size (16 B .. 32 KiB) and backend,\n"
+            + "in process, Release build only. The summary shows each backend's ratio to hakmem.");
+        cmd.Options.Add(allocators);
+        cmd.Options.Add(longRun);
+        cmd.Options.Add(output);
+        cmd.SetAction(r =>
+        {
+            if (typeof(MicroCommand).Assembly.GetCustomAttribute<DebuggableAttribute>()?.IsJITOptimizerDisabled == true)
+            {
+                Console.Error.WriteLine("hklab micro: this is a Debug build, which measures nothing meaningful (BenchmarkDotNet would silently run nothing); build with -c Release or use ./hklab");
+                return 2;
+            }
+            IReadOnlyList<string> selected;
+            try
+            {
+                selected = MatrixCommand.ResolveAllocators(r.GetValue(allocators)).Where(a => a != "bump").ToList();
+            }
+            catch (ArgumentException e)
+            {
+                Console.Error.WriteLine($"hklab micro: {e.Message}");
+                return 2;
+            }
+            var env = BackendInfo.Get("jemalloc").Environment!;
+            if (selected.Contains("jemalloc") && Environment.GetEnvironmentVariable(TunablesVariable) == null)
+                return RerunWith(env);
+
+            AllocFreeBenchmarks.Selected = selected;
+            string dir = Path.GetFullPath(r.GetValue(output) ?? Path.Combine("results", $"micro-{DateTime.UtcNow:yyyyMMdd-HHmmss}"));
+            var job = (r.GetValue(longRun) ? Job.Default : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance).WithId(r.GetValue(longRun) ? "Default" : "ShortRun");
+            var config = ManualConfig.Create(DefaultConfig.Instance)
+                .AddJob(job)
+                .WithArtifactsPath(dir)
+                .WithOptions(ConfigOptions.DisableOptimizationsValidator | ConfigOptions.JoinSummary);
+            var summary = BenchmarkRunner.Run<AllocFreeBenchmarks>(config);
+            if (summary.Reports.Length == 0 || summary.HasCriticalValidationErrors || summary.Reports.Any(x => !x.Success))
+            {
+                Console.Error.WriteLine("hklab micro: some benchmarks did not run; see the log above");
+                return 1;
+            }
+            foreach (var line in Ratios(summary)) Console.WriteLine(line);
+            Console.WriteLine($"artifacts in {dir}");
+            return 0;
+        });
+        return cmd;
+    }
+
+    /// <summary>hakmem's time divided into every other backend's, per benchmark and size (above 1: hakmem faster).</summary>
+    private static IEnumerable<string> Ratios(BenchmarkDotNet.Reports.Summary summary)
+    {
+        var rows = summary.Reports.Select(x => (
+            Method: x.BenchmarkCase.Descriptor.WorkloadMethod.Name,
+            Allocator: (string)x.BenchmarkCase.Parameters["Allocator"],
+            Size: (int)x.BenchmarkCase.Parameters["Size"],
+            Ns: x.ResultStatistics?.Median ?? double.NaN)).ToList();
+        yield return "";
+        yield return "| benchmark | size | hakmem ns/op | " + string.Join(" | ", rows.Select(x => x.Allocator).Where(a => a != "hakmem").Distinct().Select(a => $"{a} / hakmem")) + " |";
+        foreach (var g in rows.GroupBy(x => (x.Method, x.Size)).OrderBy(g => g.Key.Method).ThenBy(g => g.Key.Size))
+        {
+            double hk = g.FirstOrDefault(x => x.Allocator == "hakmem").Ns;
+            var others = g.Where(x => x.Allocator != "hakmem").Select(x => (x.Ns / hk).ToString("0.00", System.Globalization.CultureInfo.InvariantCulture));
+            yield return $"| {g.Key.Method} | {g.Key.Size} | {hk:0.00} | {string.Join(" | ", others)} |";
+        }
+    }
+
+    private static int RerunWith(IReadOnlyDictionary<string, string> env)
+    {
+        var psi = new ProcessStartInfo(Environment.ProcessPath!) { UseShellExecute = false };
+        foreach (var a in Environment.GetCommandLineArgs().Skip(1)) psi.ArgumentList.Add(a);
+        if (Path.GetFileNameWithoutExtension(Environment.ProcessPath) != "hklab") psi.ArgumentList.Insert(0, typeof(MicroCommand).Assembly.Location);
+        foreach (var (k, v) in env) psi.Environment[k] = v;
+        using var p = Process.Start(psi)!;
+        p.WaitForExit();
+        return p.ExitCode;
+    }
+}
