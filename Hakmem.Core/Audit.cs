@@ -84,7 +84,7 @@ public sealed unsafe partial class HakmemHeap
                 for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
                 {
                     Slab* s = slabs + k;
-                    if (s->Class < 0 || s->Head != k) continue;
+                    if (s->Class < 0 || s->HeadSlab != s) continue;
                     long onList = 0, remote = 0;
                     for (void* p = s->FreeList; p != null && onList <= s->Capacity; p = *(void**)p, onList++)
                         if (Valid(s, p, "span free list")) Note(s, p, "span free list");

@@ -5,7 +5,8 @@ namespace Hakmem;
 /// <summary>A heap: SuperSlabs for blocks up to 64 KiB, direct mappings above, per-thread caches.
 /// Several heaps with different options live side by side; <see cref="Dispose"/> returns every
 /// byte to the OS. This file holds the heap's state and the thread-cache lifecycle; the paths live in
-/// Alloc.cs, Refill.cs, Free.cs, Spans.cs, Large.cs, Api.cs, Guards.cs, Stats.cs and Audit.cs.</summary>
+/// Alloc.cs, Refill.cs, Free.cs, Spans.cs, Large.cs, Api.cs, Guards.cs, Stats.cs, Audit.cs
+/// and Canaries.cs (the seed bugs, off unless injected).</summary>
 public sealed unsafe partial class HakmemHeap : IDisposable
 {
     private static long s_nextId;

@@ -92,7 +92,6 @@ public sealed unsafe partial class HakmemHeap
             var s = (Slab*)_abandoned[c];
             UnlinkAbandonedLocked(s);
             s->Owner = tc;
-            s->State = Slab.StateOwned;
             _spansAdopted++;
             if (s->RemoteHead != null) Drain(tc, s);
             if (s->Used == 0)
@@ -131,7 +130,6 @@ public sealed unsafe partial class HakmemHeap
         Slab* slabs = SuperSlab.Slabs(ss);
         for (int k = first; k < first + span; k++)
         {
-            slabs[k].Head = (byte)first;
             slabs[k].HeadSlab = slabs + first;
             slabs[k].Class = (short)c;
             ss->FreeMask &= ~(1u << k);
@@ -148,7 +146,6 @@ public sealed unsafe partial class HakmemHeap
         s->RemoteHead = null;
         s->Span = (byte)span;
         s->Owner = owner;
-        s->State = Slab.StateOwned;
         s->Next = s->Prev = null;
         return s;
     }
@@ -161,7 +158,6 @@ public sealed unsafe partial class HakmemHeap
         int first = s->Index;
         int span = s->Span;
         s->Owner = null;
-        s->State = Slab.StateFree;
         s->FreeList = null;
         s->Carved = 0;
         s->Capacity = 0; // a free slot holds no block: the free path's index check refuses it
@@ -169,7 +165,6 @@ public sealed unsafe partial class HakmemHeap
         for (int k = first; k < first + span; k++)
         {
             slabs[k].Class = -1;
-            slabs[k].Head = (byte)k;
             slabs[k].HeadSlab = slabs + k;
             ss->FreeMask |= 1u << k;
         }
@@ -180,7 +175,6 @@ public sealed unsafe partial class HakmemHeap
     {
         int c = s->Class;
         s->Owner = null;
-        s->State = Slab.StateAbandoned;
         s->Prev = null;
         s->Next = (Slab*)_abandoned[c];
         if (s->Next != null) s->Next->Prev = s;
@@ -297,7 +291,6 @@ public sealed unsafe partial class HakmemHeap
         {
             slabs[k].Super = ss;
             slabs[k].Index = (byte)k;
-            slabs[k].Head = (byte)k;
             slabs[k].HeadSlab = slabs + k;
             slabs[k].Class = -1;
         }

@@ -9,11 +9,9 @@ namespace Hakmem;
 [StructLayout(LayoutKind.Explicit, Size = 192)]
 internal unsafe struct Slab
 {
-    public const byte StateFree = 0, StateOwned = 1, StateAbandoned = 2;
-
     [FieldOffset(0)] public void* FreeList;       // owner only
     [FieldOffset(8)] public byte* Start;          // first block (the span's base)
-    [FieldOffset(16)] public ThreadCache* Owner;  // null when free or abandoned
+    [FieldOffset(16)] public ThreadCache* Owner;  // null when free or abandoned (then it is on the heap's abandoned list)
     [FieldOffset(24)] public SuperSlab* Super;
     [FieldOffset(32)] public ulong DivMagic;      // SizeClasses.DivMagic(BlockSize)
     [FieldOffset(40)] public uint BlockSize;
@@ -23,8 +21,6 @@ internal unsafe struct Slab
     [FieldOffset(56)] public short Class;         // -1 when the slot is free
     [FieldOffset(58)] public byte Index;          // slot index in the SuperSlab
     [FieldOffset(59)] public byte Span;           // slots in the span (head only)
-    [FieldOffset(60)] public byte Head;           // index of the span's head slot (self for the head)
-    [FieldOffset(61)] public byte State;
     [FieldOffset(64)] public Slab* Next;          // owner's ring per class, or the abandoned list
     [FieldOffset(72)] public Slab* Prev;
     [FieldOffset(80)] public Slab* HeadSlab;      // the span's head Slab (self for the head): one load on free
