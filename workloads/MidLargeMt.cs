@@ -6,7 +6,9 @@ namespace Hakmem.Workloads;
 /// <summary>mid_large_mt <c>threads cycles ws seed [min_size max_size]</c>: each thread runs random_mixed
 /// over mid and large sizes (8 KiB .. 32 KiB by default) on its own <c>ws</c> slots; a quarter of its
 /// frees are handed to another thread instead (pushed onto that thread's inbox, which the receiver
-/// drains and frees every 64 cycles), so frees cross threads. Throughput = cycles of all threads / second.</summary>
+/// drains and frees every 64 cycles), so frees cross threads. A thread that has finished its cycles keeps
+/// draining its inbox until every thread has: otherwise the blocks handed to it would pile up unfreed and the
+/// run would measure page faults and the scheduler. Throughput = cycles of all threads / second.</summary>
 public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ulong Seed, int MinSize, int MaxSize) : WorkloadSpec
 {
     public const string UsageText = "threads cycles ws seed [min_size max_size]";
@@ -70,11 +72,12 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         var inboxes = new Inboxes(ThreadCount);
         var ops = new long[ThreadCount];
         var threads = new Thread[ThreadCount];
+        var running = new StrongBox<int>(ThreadCount);
         using var start = new Barrier(ThreadCount + 1);
         for (int t = 0; t < ThreadCount; t++)
         {
             int id = t;
-            threads[t] = new Thread(() => Worker(allocator, id, inboxes, ops, start, monitor), maxStackSize: 256 * 1024) { IsBackground = true };
+            threads[t] = new Thread(() => Worker(allocator, id, inboxes, ops, running, start, monitor), maxStackSize: 256 * 1024) { IsBackground = true };
             threads[t].Start();
         }
         start.SignalAndWait();
@@ -98,7 +101,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         return monitor.Result(total, seconds);
     }
 
-    private unsafe void Worker<TAlloc>(TAlloc shared, int id, Inboxes inboxes, long[] ops, Barrier start, WorkloadMonitor monitor)
+    private unsafe void Worker<TAlloc>(TAlloc shared, int id, Inboxes inboxes, long[] ops, StrongBox<int> running, Barrier start, WorkloadMonitor monitor)
         where TAlloc : struct, IAllocator<TAlloc>
     {
         var a = shared.AttachThread();
@@ -106,8 +109,20 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         start.SignalAndWait();
         try
         {
-            ops[id] = Cycle(ref a, id, slots, inboxes, monitor);
-            if (!monitor.Corrupted) slots.FreeAll(ref a, ops[id], monitor);
+            try
+            {
+                ops[id] = Cycle(ref a, id, slots, inboxes, monitor);
+                if (!monitor.Corrupted) slots.FreeAll(ref a, ops[id], monitor);
+            }
+            finally
+            {
+                Interlocked.Decrement(ref running.Value);
+            }
+            while (Volatile.Read(ref running.Value) > 0 && !monitor.Corrupted)
+            {
+                DrainInbox(a, inboxes, id, ops[id], monitor);
+                Thread.Yield();
+            }
             if (!monitor.Corrupted) DrainInbox(a, inboxes, id, ops[id], monitor);
         }
         catch (Exception e)
