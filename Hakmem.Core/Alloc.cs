@@ -30,7 +30,6 @@ public sealed unsafe partial class HakmemHeap
         }
         else if ((p = AllocSlow(tc, cc, c)) == null) return null;
         ((ulong*)p)[1] = 0; // clear the free tag
-        tc->Counters.Allocs++;
         return p;
     }
 
@@ -55,7 +54,6 @@ public sealed unsafe partial class HakmemHeap
         }
         else if ((p = AllocSlow(tc, cc, c)) == null) return null;
         ((ulong*)p)[1] = 0;
-        tc->Counters.Allocs++;
         GuardHandOut(p);
         return p;
     }

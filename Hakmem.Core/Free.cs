@@ -38,7 +38,6 @@ public sealed unsafe partial class HakmemHeap
         if (tc != null && s->Owner == tc)
         {
             words[1] = tag;
-            tc->Counters.Frees++;
             ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
             if (cc->FastCount < cc->FastCap)
             {

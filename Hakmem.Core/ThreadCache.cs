@@ -76,8 +76,6 @@ internal unsafe struct ThreadCache
 /// counters are) by Stats(), folded into the heap's totals when the cache is released.</summary>
 internal struct CacheCounters
 {
-    public long Allocs;
-    public long Frees;
     public long RemoteFrees;
     public long Refills;
     public long Drains;
@@ -86,8 +84,6 @@ internal struct CacheCounters
 
     public void Add(in CacheCounters o)
     {
-        Allocs += o.Allocs;
-        Frees += o.Frees;
         RemoteFrees += o.RemoteFrees;
         Refills += o.Refills;
         Drains += o.Drains;
