@@ -30,8 +30,11 @@ internal unsafe struct Registry
 
     public readonly bool IsCreated => _table != null;
 
+    /// <summary>The SuperSlab number modulo the table size: the OS hands out mappings close together, so
+    /// consecutive numbers fill consecutive slots without collisions (two bases collide only 128 GiB
+    /// apart), and the free path's dependent chain has no multiply in it.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nuint Hash(nuint @base) => (nuint)(((ulong)@base >> Layout.SuperSlabShift) * 0x9E3779B97F4A7C15UL >> (64 - Bits));
+    private static nuint Hash(nuint @base) => (@base >> Layout.SuperSlabShift) & (((nuint)1 << Bits) - 1);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly SuperSlab* Find(nuint @base)
