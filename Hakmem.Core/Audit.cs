@@ -80,6 +80,8 @@ public sealed unsafe partial class HakmemHeap
             var perClass = new (long Live, long Free, int Spans)[SizeClasses.Count];
             for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
             {
+                if (ss->Magic != SuperSlab.MagicValue || ss->HeapId != _id)
+                    violations.Add($"SuperSlab 0x{(nuint)ss->Base:x}: header magic 0x{ss->Magic:x} / heap {ss->HeapId}, expected 0x{SuperSlab.MagicValue:x} / heap {_id}");
                 Slab* slabs = SuperSlab.Slabs(ss);
                 for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
                 {

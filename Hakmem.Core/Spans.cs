@@ -229,7 +229,6 @@ public sealed unsafe partial class HakmemHeap
             cur->Next->Prev = s;
             cur->Next = s;
         }
-        cc->Owned++;
     }
 
     private static void UnlinkOwned(ClassCache* cc, Slab* s)
@@ -242,7 +241,6 @@ public sealed unsafe partial class HakmemHeap
             if (cc->Current == s) cc->Current = s->Next;
         }
         s->Next = s->Prev = null;
-        cc->Owned--;
     }
 
     /// <summary>The span of a block known to be in this heap's SuperSlabs (it came from our lists).</summary>

@@ -49,7 +49,6 @@ internal unsafe struct SuperSlab
     public byte* Base;
     public long HeapId;
     public uint FreeMask;            // bit i set: slot i free (heap lock)
-    public int Flags;
     public SuperSlab* Next;          // heap's list of SuperSlabs (heap lock)
     public SuperSlab* Prev;
     public ulong* LiveBits;          // guard mode only, else null

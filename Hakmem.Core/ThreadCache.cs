@@ -20,7 +20,6 @@ internal unsafe struct ClassCache
     public int ListCap;          // 0: TLS List off
     public int Batch;            // blocks per refill
     public Slab* Current;        // span refills come from; a ring of all owned spans of the class
-    public int Owned;            // spans in the ring
     public uint BlockSize;
 }
 
@@ -35,8 +34,6 @@ internal unsafe struct ThreadCache
     public int ThreadId;         // managed thread id of the owning thread
     public int State;
     public ThreadCache* NextFree; // heap's pool of released caches
-    public int Index;            // slot in the heap's cache table
-    public int Pad;
     public CacheCounters Counters;
     // ClassCache[SizeClasses.Count] follows, then the fast tier arrays.
 
