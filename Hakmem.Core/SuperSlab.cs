@@ -4,18 +4,20 @@ using System.Runtime.InteropServices;
 namespace Hakmem;
 
 /// <summary>Metadata of one 64 KiB slab slot; for the head slot of a span it describes the span.
-/// Owner-side fields share the first cache lines; the remote queue head sits on a line of its own
-/// so that frees from other threads do not bounce the owner's line.</summary>
-[StructLayout(LayoutKind.Explicit, Size = 192)]
+/// 128 bytes, so a slot's record is found with a shift. The first cache line holds everything the
+/// free path reads (HeadSlab, then the head's Start, DivMagic, BlockSize, Capacity, Owner) and the
+/// owner's list fields; the second holds the slow-path links and the remote queue head, so frees
+/// from other threads do not bounce the line every free reads.</summary>
+[StructLayout(LayoutKind.Explicit, Size = 128)]
 internal unsafe struct Slab
 {
     [FieldOffset(0)] public void* FreeList;       // owner only
     [FieldOffset(8)] public byte* Start;          // first block (the span's base)
     [FieldOffset(16)] public ThreadCache* Owner;  // null when free or abandoned (then it is on the heap's abandoned list)
-    [FieldOffset(24)] public SuperSlab* Super;
+    [FieldOffset(24)] public Slab* HeadSlab;      // the span's head Slab (self for the head): one load on free
     [FieldOffset(32)] public ulong DivMagic;      // SizeClasses.DivMagic(BlockSize)
     [FieldOffset(40)] public uint BlockSize;
-    [FieldOffset(44)] public uint Capacity;       // blocks in the span
+    [FieldOffset(44)] public uint Capacity;       // blocks in the span (0 for a free slot)
     [FieldOffset(48)] public uint Carved;         // blocks ever handed out of the linear area
     [FieldOffset(52)] public uint Used;           // carved blocks not on FreeList (user, caches, remote queue)
     [FieldOffset(56)] public short Class;         // -1 when the slot is free
@@ -23,8 +25,8 @@ internal unsafe struct Slab
     [FieldOffset(59)] public byte Span;           // slots in the span (head only)
     [FieldOffset(64)] public Slab* Next;          // owner's ring per class, or the abandoned list
     [FieldOffset(72)] public Slab* Prev;
-    [FieldOffset(80)] public Slab* HeadSlab;      // the span's head Slab (self for the head): one load on free
-    [FieldOffset(128)] public void* RemoteHead;   // MPSC stack of blocks freed by other threads
+    [FieldOffset(80)] public SuperSlab* Super;
+    [FieldOffset(96)] public void* RemoteHead;    // MPSC stack of blocks freed by other threads
 
     /// <summary>Blocks this span can still give without a remote drain.</summary>
     public readonly bool HasLocalBlocks
