@@ -126,7 +126,9 @@ public static class RunCommand
         {
             double median = Units.Median(rates);
             double spread = rates.Count > 1 ? (rates.Max() - rates.Min()) / median * 100 : 0;
-            yield return $"ops/s median {Units.Rate(median)} (min {Units.Rate(rates.Min())}, max {Units.Rate(rates.Max())}, spread {spread.ToString("0.0", CultureInfo.InvariantCulture)}%)";
+            var d = Summarizer.Throughput(rates);
+            string ci = d?.CiLow is double lo && d.CiHigh is double hi ? $", 95% CI of the median {Units.Rate(lo)} - {Units.Rate(hi)}" : "";
+            yield return $"ops/s median {Units.Rate(median)} (min {Units.Rate(rates.Min())}, max {Units.Rate(rates.Max())}, spread {spread.ToString("0.0", CultureInfo.InvariantCulture)}%{ci})";
             yield return $"peak RSS median {Units.Kb((long)Units.Median(results.Select(x => (double)x.PeakRssKb).ToList()))}";
         }
         yield return Wilson.Describe(results.Count(x => x.Outcome.IsFailure()), n);
