@@ -13,11 +13,7 @@ public sealed unsafe partial class HakmemHeap
         ThrowIfDisposed();
         SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
         if (ss == null) return LargeUsableSize(p);
-        Slab* s = SuperSlab.SpanOf(ss, p);
-        nuint rel = (nuint)((byte*)p - s->Start);
-        ulong index = (rel * s->DivMagic) >> SizeClasses.DivShift;
-        if (s->Class < 0 || (nuint)index * s->BlockSize != rel || index >= s->Capacity) ThrowNotABlock(s, p);
-        return s->BlockSize;
+        return SpanOfBlock(ss, p)->BlockSize;
     }
 
     /// <summary>glibc semantics: null allocates; the block keeps its place when the new size fits its

@@ -26,11 +26,7 @@ public sealed unsafe partial class HakmemHeap
             FreeLarge(p);
             return;
         }
-        Slab* s = SuperSlab.SpanOf(ss, p);
-        nuint rel = (nuint)((byte*)p - s->Start);
-        ulong index = (rel * s->DivMagic) >> SizeClasses.DivShift;
-        // Free slots have Capacity 0, so this also refuses pointers into unused parts of the SuperSlab.
-        if (((nuint)index * s->BlockSize != rel) | (index >= s->Capacity)) ThrowNotABlock(s, p);
+        Slab* s = SpanOfBlock(ss, p);
         ulong* words = (ulong*)p;
         ulong tag = _secret ^ (ulong)p;
         if (words[1] == tag) ConfirmDoubleFree(tc, s, p);
@@ -124,6 +120,18 @@ public sealed unsafe partial class HakmemHeap
             UnlinkOwned(cc, s);
             LinkOwned(cc, s);
         }
+    }
+
+    /// <summary>The span of p, which must be the start of a block of it: exact block index without a
+    /// division; free slots have Capacity 0, so pointers into unused parts of the SuperSlab fail too.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private Slab* SpanOfBlock(SuperSlab* ss, void* p)
+    {
+        Slab* s = SuperSlab.SpanOf(ss, p);
+        nuint rel = (nuint)((byte*)p - s->Start);
+        ulong index = (rel * s->DivMagic) >> SizeClasses.DivShift;
+        if (((nuint)index * s->BlockSize != rel) | (index >= s->Capacity)) ThrowNotABlock(s, p);
+        return s;
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -10,9 +10,7 @@ namespace Hakmem.Lab.Matrix;
 /// <summary>One cell of a matrix: what runs, and its key in the result files.</summary>
 public sealed record Cell(int Index, RunSpec Spec, WorkloadSpec Workload)
 {
-    public CellKey Key { get; } = CellKey.Of(RunRecords.From(Spec, Workload, EmptyResult, 0, "", default));
-
-    private static readonly RunResult EmptyResult = new(Outcome.Ok, 0, null, 0, 0, 0, null, null, 0, "", null);
+    public CellKey Key { get; } = CellKey.For(Spec, Workload);
 }
 
 /// <summary>One planned run: the cell and the run's number within it (1-based). Index is the run's place

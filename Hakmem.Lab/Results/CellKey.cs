@@ -8,6 +8,22 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
     public static CellKey Of(RunRecord r) =>
         new(r.Workload, r.Args, r.Allocator, r.FastCap, r.TlsSll, r.TlsList, r.P0, r.Guards, r.MaxMb, r.Threads, r.Inject);
 
+    /// <summary>The key of a run spec: the one place knobs become columns (empty for other allocators).</summary>
+    public static CellKey For(Running.RunSpec spec, Hakmem.Workloads.WorkloadSpec workload)
+    {
+        bool hk = spec.Backend.IsHakmem;
+        var o = spec.Hakmem;
+        return new CellKey(workload.Name, string.Join(' ', workload.Arguments), spec.Allocator,
+            hk ? o.FastCap : null,
+            hk ? Running.RunSpec.OnOff(o.TlsSll) : "",
+            hk ? Running.RunSpec.OnOff(o.TlsList) : "",
+            hk ? Running.RunSpec.OnOff(o.P0BatchRefill) : "",
+            hk ? Running.RunSpec.OnOff(o.Guards) : "",
+            hk && o.MaxMemoryBytes > 0 ? o.MaxMemoryBytes >> 20 : null,
+            workload.Threads,
+            hk ? SeedBugs.Format(o.Inject) : "");
+    }
+
     /// <summary>Knobs as words: "fast_cap=64 tls_sll=on tls_list=off p0=on" (empty for other allocators).</summary>
     public string Knobs
     {

@@ -38,25 +38,24 @@ public static class RunRecords
 {
     public static RunRecord From(Running.RunSpec spec, Hakmem.Workloads.WorkloadSpec workload, Running.RunResult r, int run, string runId, DateTimeOffset time)
     {
-        bool hk = spec.Backend.IsHakmem;
-        var o = spec.Hakmem;
+        var k = CellKey.For(spec, workload);
         return new RunRecord
         {
             RunId = runId,
             Time = time,
             GitCommit = Provenance.GitCommit,
             Host = Provenance.Host,
-            Workload = workload.Name,
-            Args = string.Join(' ', workload.Arguments),
-            Allocator = spec.Allocator,
-            FastCap = hk ? o.FastCap : null,
-            TlsSll = hk ? Running.RunSpec.OnOff(o.TlsSll) : "",
-            TlsList = hk ? Running.RunSpec.OnOff(o.TlsList) : "",
-            P0 = hk ? Running.RunSpec.OnOff(o.P0BatchRefill) : "",
-            Guards = hk ? Running.RunSpec.OnOff(o.Guards) : "",
-            MaxMb = hk && o.MaxMemoryBytes > 0 ? o.MaxMemoryBytes >> 20 : null,
-            Threads = workload.Threads,
-            Inject = hk ? SeedBugs.Format(o.Inject) : "",
+            Workload = k.Workload,
+            Args = k.Args,
+            Allocator = k.Allocator,
+            FastCap = k.FastCap,
+            TlsSll = k.TlsSll,
+            TlsList = k.TlsList,
+            P0 = k.P0,
+            Guards = k.Guards,
+            MaxMb = k.MaxMb,
+            Threads = k.Threads,
+            Inject = k.Inject,
             Run = run,
             Outcome = Running.OutcomeNames.Name(r.Outcome),
             ExitCode = r.ExitCode,

@@ -41,6 +41,20 @@ public readonly unsafe struct CheckingAllocator(Ledger ledger) : IAllocator<Chec
     }
 }
 
+/// <summary>Worker threads take their time to detach, as a real thread cache flush does (the calling
+/// thread does not): a workload that did not join its workers would return while some still detach.</summary>
+public readonly unsafe struct SlowDetachAllocator(CheckingAllocator inner, int callerThread) : IAllocator<SlowDetachAllocator>
+{
+    public SlowDetachAllocator AttachThread() => new(inner.AttachThread(), callerThread);
+    public void DetachThread()
+    {
+        if (Environment.CurrentManagedThreadId != callerThread) Thread.Sleep(100);
+        inner.DetachThread();
+    }
+    public void* Alloc(nuint size) => inner.Alloc(size);
+    public void Free(void* p) => inner.Free(p);
+}
+
 /// <summary>Hands out a block that overlaps the previous one every <c>every</c> allocations.</summary>
 public readonly unsafe struct OverlappingAllocator(CheckingAllocator inner, long[] counter, int every) : IAllocator<OverlappingAllocator>
 {
