@@ -17,8 +17,8 @@ public sealed unsafe partial class HakmemHeap
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void* AllocWith(ThreadCache* tc, nuint size)
     {
+        if (_checked) return AllocChecked(tc, size);
         if (size > SizeClasses.MaxSmall) return AllocLarge(size, 0);
-        if (_guards) return AllocGuarded(tc, size);
         int c = SizeClasses.ClassOf(size);
         ClassCache* cc = ThreadCache.Classes(tc) + c;
         void* p;
@@ -34,10 +34,13 @@ public sealed unsafe partial class HakmemHeap
     }
 
     /// <summary>The same tiers as <see cref="AllocWith"/>, with every cached block validated before it is
-    /// followed and the live bitmap updated: guard mode's own path, so the default one carries no checks.</summary>
+    /// followed and the live bitmap updated: guard mode's own path (and a disposed heap's, which
+    /// throws), so the default one carries no checks.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void* AllocGuarded(ThreadCache* tc, nuint size)
+    private void* AllocChecked(ThreadCache* tc, nuint size)
     {
+        CheckCall(tc);
+        if (size > SizeClasses.MaxSmall) return AllocLarge(size, 0);
         int c = SizeClasses.ClassOf(size);
         ClassCache* cc = ThreadCache.Classes(tc) + c;
         void* p;

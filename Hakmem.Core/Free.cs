@@ -20,6 +20,26 @@ public sealed unsafe partial class HakmemHeap
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void FreeWith(ThreadCache* tc, void* p)
     {
+        if (_checked)
+        {
+            FreeChecked(tc, p);
+            return;
+        }
+        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+        if (ss == null)
+        {
+            FreeLarge(p);
+            return;
+        }
+        FreeBlock(tc, SpanOfBlock(ss, p), p);
+    }
+
+    /// <summary>Guard mode's free (and a disposed heap's, which throws): the live bitmap confirms the
+    /// block is out before it is taken back.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeChecked(ThreadCache* tc, void* p)
+    {
+        CheckCall(tc);
         SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
         if (ss == null)
         {
@@ -27,10 +47,18 @@ public sealed unsafe partial class HakmemHeap
             return;
         }
         Slab* s = SpanOfBlock(ss, p);
+        GuardTakeBack(s, p);
+        FreeBlock(tc, s, p);
+    }
+
+    /// <summary>A confirmed block of span s: into this thread's cache if it owns the span, otherwise onto
+    /// the span's remote queue.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void FreeBlock(ThreadCache* tc, Slab* s, void* p)
+    {
         ulong* words = (ulong*)p;
         ulong tag = _secret ^ (ulong)p;
         if (words[1] == tag) ConfirmDoubleFree(tc, s, p);
-        if (_guards) GuardTakeBack(s, p);
         if (tc != null && s->Owner == tc)
         {
             words[1] = tag;

@@ -18,6 +18,9 @@ public sealed unsafe partial class HakmemHeap : IDisposable
     private readonly object _sync = new();   // slow paths only: spans, SuperSlabs, caches, large blocks
     private Registry _registry;
     private volatile bool _disposed;
+    // Guard mode, or disposed: Alloc and Free take their checked paths. One flag, so the default paths
+    // test one byte per call instead of two.
+    private volatile bool _checked;
 
     // Everything below is guarded by _sync.
     private readonly Dictionary<nint, Thread> _activeCaches = new();
@@ -42,6 +45,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         _id = Interlocked.Increment(ref s_nextId);
         _secret = (ulong)Random.Shared.NextInt64() | 1UL << 63;
         _guards = Options.Guards;
+        _checked = _guards;
         _p0 = Options.P0BatchRefill;
         _maxBytes = Options.MaxMemoryBytes;
         _inject = Options.Inject;
@@ -213,6 +217,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         {
             if (_disposed) return;
             _disposed = true;
+            _checked = true;
             DisposeSpansLocked();
             DisposeLargeLocked();
             foreach (var (cache, _) in _activeCaches) Os.Unmap((void*)cache, _cacheBytes);

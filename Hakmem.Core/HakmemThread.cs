@@ -20,17 +20,12 @@ public readonly unsafe struct HakmemThread
     public HakmemHeap Heap => _heap;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void* Alloc(nuint size)
-    {
-        _heap.CheckHandle(_cache);
-        return _heap.AllocWith(_cache, size);
-    }
+    public void* Alloc(nuint size) => _heap.AllocWith(_cache, size);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Free(void* p)
     {
         if (p == null) return;
-        _heap.CheckHandle(_cache);
         _heap.FreeWith(_cache, p);
     }
 
@@ -40,11 +35,12 @@ public readonly unsafe struct HakmemThread
 
 public sealed unsafe partial class HakmemHeap
 {
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal void CheckHandle(ThreadCache* tc)
+    /// <summary>The checks of the checked paths (guard mode, or a disposed heap): the heap is alive and, in
+    /// guard mode, the cache belongs to the calling thread.</summary>
+    private void CheckCall(ThreadCache* tc)
     {
         ThrowIfDisposed();
-        if (_guards) GuardHandle(tc);
+        if (_guards && tc != null) GuardHandle(tc);
     }
 
     private static void GuardHandle(ThreadCache* tc)

@@ -23,14 +23,17 @@ internal static unsafe class SizeClasses
         20480, 24576, 28672, 32768, 40960, 49152, 57344, 65536,
     ];
 
-    // Tiny: index (size + 15) >> 4 (0..64). Mid: index (size + 255) >> 8 (5..256).
-    private static readonly byte[] s_tinyIndex = BuildIndex(4, (int)MaxTiny, 0, TinyCount);
-    private static readonly byte[] s_midIndex = BuildIndex(8, (int)MaxSmall, TinyCount, Count);
+    // Tiny: index (size + 15) >> 4 (0..64). Mid: index (size + 255) >> 8 (5..256). Unmanaged and never
+    // freed: optimized code embeds a static readonly pointer as a constant, so the lookup is one load
+    // (an array would first load its reference from the statics).
+    private static readonly byte* s_tinyIndex = BuildIndex(4, (int)MaxTiny, 0, TinyCount);
+    private static readonly byte* s_midIndex = BuildIndex(8, (int)MaxSmall, TinyCount, Count);
 
-    private static byte[] BuildIndex(int shift, int max, int first, int end)
+    private static byte* BuildIndex(int shift, int max, int first, int end)
     {
-        var table = new byte[(max >> shift) + 1];
-        for (int i = 0; i < table.Length; i++)
+        int length = (max >> shift) + 1;
+        var table = (byte*)NativeMemory.Alloc((nuint)length);
+        for (int i = 0; i < length; i++)
         {
             int size = i << shift;
             int c = first;
@@ -46,9 +49,8 @@ internal static unsafe class SizeClasses
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int ClassOf(nuint size)
     {
-        if (size <= MaxTiny)
-            return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_tinyIndex), (nint)((size + 15) >> 4));
-        return Unsafe.Add(ref MemoryMarshal.GetArrayDataReference(s_midIndex), (nint)((size + 255) >> 8));
+        if (size <= MaxTiny) return s_tinyIndex[(size + 15) >> 4];
+        return s_midIndex[(size + 255) >> 8];
     }
 
     /// <summary>64 KiB slabs per span: tiny classes use one; mid classes use enough for 8 blocks.</summary>

@@ -56,7 +56,7 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
                 var area = new Area { Slots = new Slots(Chunks), Index = (uint)t, Random = new FastRandom(Seed + (ulong)t * 7919) };
                 for (int i = 0; i < Chunks && !monitor.Failed; i++)
                 {
-                    nuint size = (nuint)MinSize + (range == 0 ? 0 : area.Random.Next() % range);
+                    nuint size = (nuint)MinSize + FastRandom.Below(area.Random.Next(), range);
                     void* p = main.Alloc(size);
                     if (p == null)
                     {
@@ -141,7 +141,7 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
                         a.Free(p);
                         victim->Block = 0;
                     }
-                    nuint size = (nuint)MinSize + (range == 0 ? 0 : rng.Next() % range);
+                    nuint size = (nuint)MinSize + FastRandom.Below(rng.Next(), range);
                     void* q = a.Alloc(size);
                     if (q == null)
                     {

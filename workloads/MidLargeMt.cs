@@ -173,7 +173,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
                 }
                 else
                 {
-                    nuint size = (nuint)MinSize + rng.Next() % range;
+                    nuint size = (nuint)MinSize + FastRandom.Below(rng.Next(), range);
                     void* q = a.Alloc(size);
                     if (q == null)
                     {
