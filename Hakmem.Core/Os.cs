@@ -8,16 +8,12 @@ internal static unsafe partial class Os
 {
     private const int ProtRead = 0x1, ProtWrite = 0x2;
     private const int MapPrivate = 0x02, MapAnonymous = 0x20, MapNoReserve = 0x4000;
-    private const int MadvDontNeed = 4;
 
     [LibraryImport("libc", EntryPoint = "mmap", SetLastError = true)]
     private static partial void* mmap(void* addr, nuint length, int prot, int flags, int fd, nint offset);
 
     [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
     private static partial int munmap(void* addr, nuint length);
-
-    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
-    private static partial int madvise(void* addr, nuint length, int advice);
 
     public static nuint RoundUpToPage(nuint n) => (n + Layout.PageSize - 1) & ~(Layout.PageSize - 1);
 
@@ -50,7 +46,4 @@ internal static unsafe partial class Os
         if (munmap(p, size) != 0)
             throw new InvalidOperationException($"munmap(0x{(nuint)p:x}, {size}) failed: errno {Marshal.GetLastPInvokeError()}");
     }
-
-    /// <summary>Drop the physical pages of a range we keep mapped (they read back as zero).</summary>
-    public static void Decommit(void* p, nuint size) => madvise(p, size, MadvDontNeed);
 }

@@ -36,8 +36,17 @@ internal unsafe struct Registry
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static nuint Hash(nuint @base) => (@base >> Layout.SuperSlabShift) & (((nuint)1 << Bits) - 1);
 
+    /// <summary>The home slot inline (where every base lands unless two collide), the probe out of line:
+    /// the free path stays short and keeps its registers.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly SuperSlab* Find(nuint @base)
+    {
+        Entry* e = _table + Hash(@base);
+        return Volatile.Read(ref e->Key) == @base ? e->Value : Probe(@base);
+    }
+
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private readonly SuperSlab* Probe(nuint @base)
     {
         Entry* t = _table;
         nuint i = Hash(@base);

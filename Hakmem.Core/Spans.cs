@@ -11,7 +11,7 @@ public sealed unsafe partial class HakmemHeap
 
     // Guarded by _sync.
     private SuperSlab* _superSlabs;
-    private SuperSlab* _keptEmpty;                   // one empty SuperSlab kept (decommitted) against churn
+    private SuperSlab* _keptEmpty;                   // one empty SuperSlab kept against churn
     private readonly nint[] _abandoned = new nint[SizeClasses.Count]; // Slab* lists, one per class
     private long _superSlabCount, _superSlabPeak, _spansAdopted, _cachesReclaimed;
 
@@ -299,14 +299,15 @@ public sealed unsafe partial class HakmemHeap
         return ss;
     }
 
-    /// <summary>Keep one empty SuperSlab (its pages decommitted) so that a heap oscillating around a
-    /// boundary does not map and unmap 2 MiB each time; unmap any other.</summary>
+    /// <summary>Keep one empty SuperSlab, pages and all, so that a heap oscillating around a boundary
+    /// neither maps and unmaps 2 MiB nor faults its pages in again each time (a thread that frees
+    /// everything and starts over is the common case: every larson hand-off, every workload after its
+    /// warm-up); unmap any other.</summary>
     private void ReleaseEmptySuperSlabLocked(SuperSlab* ss)
     {
         if (_keptEmpty == null || _keptEmpty == ss || _keptEmpty->FreeMask != Layout.AllSlabsFree)
         {
             _keptEmpty = ss;
-            Os.Decommit(ss->Base, Layout.SuperSlabSize);
             return;
         }
         UnmapSuperSlabLocked(ss);

@@ -113,59 +113,73 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private unsafe void Exercise<TAlloc>(TAlloc shared, Area area, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
+    private void Exercise<TAlloc>(TAlloc shared, Area area, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
     {
         var a = shared.AttachThread();
-        long n = (long)Rounds * Chunks, done = 0;
+        try
+        {
+            Replace(a, area, monitor);
+        }
+        catch (Exception e)
+        {
+            monitor.Fail(e);
+        }
+        finally
+        {
+            a.DetachThread();
+        }
+        if (!monitor.StopRequested) Volatile.Write(ref area.Current, Spawn(shared, area, monitor));
+    }
+
+    /// <summary>The thread's rounds x chunks replacements; the area's counters are written back as it
+    /// goes (every 256 operations and at the end). Kept apart from the exception handling so that
+    /// its locals live in registers (a local the handler reads is written to the stack at every change).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private unsafe void Replace<TAlloc>(TAlloc a, Area area, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
+    {
+        long n = (long)Rounds * Chunks, done = 0, ops = area.Ops;
         uint range = (uint)(MaxSize - MinSize), chunks = (uint)Chunks;
+        nuint minSize = (nuint)MinSize;
+        uint index = area.Index;
         var rng = area.Random;
         ulong serial = area.Serial;
         fixed (Slot* slots = area.Slots.Items)
         {
-            try
+            for (; done < n; done++)
             {
-                for (; done < n; done++)
+                if ((done & 255) == 0)
                 {
-                    if ((done & 255) == 0 && monitor.StopRequested) break;
-                    Slot* victim = slots + FastRandom.Below(rng.Next(), chunks);
-                    void* p = (void*)victim->Block;
-                    if (p != null)
+                    area.Ops = ops + done;
+                    if (monitor.StopRequested) break;
+                }
+                Slot* victim = slots + FastRandom.Below(rng.Next(), chunks);
+                void* p = (void*)victim->Block;
+                if (p != null)
+                {
+                    if (!BlockTag.Check(p, victim->Id))
                     {
-                        if (!BlockTag.Check(p, victim->Id))
-                        {
-                            monitor.Corrupt(area.Ops + done, $"block 0x{(nint)p:x} of {BlockTag.SizeOf(victim->Id)} bytes was overwritten while live");
-                            break;
-                        }
-                        BlockTag.Poison(p, victim->Id);
-                        a.Free(p);
-                        victim->Block = 0;
-                    }
-                    nuint size = (nuint)MinSize + FastRandom.Below(rng.Next(), range);
-                    void* q = a.Alloc(size);
-                    if (q == null)
-                    {
-                        monitor.OutOfMemory();
+                        monitor.Overwritten(ops + done, p, victim->Id);
                         break;
                     }
-                    ulong id = BlockTag.Id(area.Index, serial++, size);
-                    BlockTag.Write(q, id);
-                    victim->Block = (nint)q;
-                    victim->Id = id;
+                    BlockTag.Poison(p, victim->Id);
+                    a.Free(p);
+                    victim->Block = 0;
                 }
-            }
-            catch (Exception e)
-            {
-                monitor.Fail(e);
-            }
-            finally
-            {
-                area.Ops += done;
-                area.Random = rng;
-                area.Serial = serial;
-                a.DetachThread();
+                nuint size = minSize + FastRandom.Below(rng.Next(), range);
+                void* q = a.Alloc(size);
+                if (q == null)
+                {
+                    monitor.OutOfMemory();
+                    break;
+                }
+                ulong id = BlockTag.Id(index, serial++, size);
+                BlockTag.Write(q, id);
+                victim->Block = (nint)q;
+                victim->Id = id;
             }
         }
-        if (!monitor.StopRequested) Volatile.Write(ref area.Current, Spawn(shared, area, monitor));
+        area.Ops = ops + done;
+        area.Random = rng;
+        area.Serial = serial;
     }
 }

@@ -159,7 +159,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
                 {
                     if (!BlockTag.Check(p, slot->Id))
                     {
-                        monitor.Corrupt(i, $"block 0x{(nint)p:x} of {BlockTag.SizeOf(slot->Id)} bytes was overwritten while live");
+                        monitor.Overwritten(i, p, slot->Id);
                         break;
                     }
                     slot->Block = 0;

@@ -56,10 +56,10 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
         TAlloc a = allocator; // a local copy the JIT keeps in registers (a byref is re-read every operation)
         var rng = new FastRandom(Seed);
         uint ws = (uint)WorkingSet;
-        long i = 0;
+        long i = 0, cycles = Cycles;
         fixed (Slot* slots = slotArray.Items)
         {
-            for (; i < Cycles; i++)
+            for (; i < cycles; i++)
             {
                 uint r = rng.Next();
                 Slot* slot = slots + FastRandom.Below(r, ws);
@@ -68,7 +68,7 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
                 {
                     if (!BlockTag.Check(p, slot->Id))
                     {
-                        monitor.Corrupt(i, $"block 0x{(nint)p:x} of {BlockTag.SizeOf(slot->Id)} bytes was overwritten while live");
+                        monitor.Overwritten(i, p, slot->Id);
                         break;
                     }
                     BlockTag.Poison(p, slot->Id);
@@ -94,5 +94,4 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
         allocator = a;
         return i;
     }
-
 }

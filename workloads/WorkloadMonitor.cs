@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+
 namespace Hakmem.Workloads;
 
 /// <summary>Shared by a workload's threads: the stop flag, and the first corruption, out-of-memory or
@@ -35,6 +37,12 @@ public sealed class WorkloadMonitor
         if (Interlocked.CompareExchange(ref _corruptDetail, detail, null) == null) Interlocked.Exchange(ref _firstCorruptOp, op);
         Stop();
     }
+
+    /// <summary>A live block failed its tag check at operation <paramref name="op"/>. Out of line: the message
+    /// is built here, so the workloads' hot loops carry no string formatting (which costs them registers).</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public unsafe void Overwritten(long op, void* p, ulong id) =>
+        Corrupt(op, $"block 0x{(nint)p:x} of {BlockTag.SizeOf(id)} bytes was overwritten while live");
 
     public void OutOfMemory()
     {
