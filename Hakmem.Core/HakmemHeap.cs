@@ -159,6 +159,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         tc->NextFree = _freeCaches;
         _freeCaches = tc;
         _activeCaches.Remove((nint)tc);
+        if (_activeCaches.Count == 0) TrimEmptySuperSlabsLocked();
     }
 
     private void FlushTiers(ThreadCache* tc, ClassCache* cc, int c)

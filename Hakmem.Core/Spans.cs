@@ -11,7 +11,7 @@ public sealed unsafe partial class HakmemHeap
 
     // Guarded by _sync.
     private SuperSlab* _superSlabs;
-    private SuperSlab* _keptEmpty;                   // one empty SuperSlab kept against churn
+    private int _emptySuperSlabs;                    // SuperSlabs with every slot free, kept mapped against churn
     private readonly nint[] _abandoned = new nint[SizeClasses.Count]; // Slab* lists, one per class
     private long _superSlabCount, _superSlabPeak, _spansAdopted, _cachesReclaimed;
 
@@ -117,6 +117,7 @@ public sealed unsafe partial class HakmemHeap
             if (ss->FreeMask == 0) continue;
             int first = SuperSlab.FindFreeRun(ss->FreeMask, span);
             if (first < 0) continue;
+            if (ss->FreeMask == Layout.AllSlabsFree) _emptySuperSlabs--;
             Slab* s = InitSpan(ss, first, span, c, tc);
             LinkOwned(cc, s);
             cc->Current = s;
@@ -283,6 +284,7 @@ public sealed unsafe partial class HakmemHeap
         ss->Base = region;
         ss->HeapId = _id;
         ss->FreeMask = Layout.AllSlabsFree;
+        _emptySuperSlabs++;
         ss->LiveBits = _guards ? (ulong*)((byte*)ss + SuperSlab.MetaBytes) : null;
         Slab* slabs = SuperSlab.Slabs(ss);
         for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
@@ -299,18 +301,29 @@ public sealed unsafe partial class HakmemHeap
         return ss;
     }
 
-    /// <summary>Keep one empty SuperSlab, pages and all, so that a heap oscillating around a boundary
-    /// neither maps and unmaps 2 MiB nor faults its pages in again each time (a thread that frees
-    /// everything and starts over is the common case: every larson hand-off, every workload after its
-    /// warm-up); unmap any other.</summary>
+    /// <summary>While any thread has a cache, up to this many empty SuperSlabs stay mapped.</summary>
+    private const int MaxEmptySuperSlabs = 8;
+
+    /// <summary>Keep empty SuperSlabs, pages and all, so that a heap that frees a burst and allocates it
+    /// again neither maps and unmaps 2 MiB at a time nor faults the pages in again (a thread freeing 1000
+    /// blocks of 16 KiB and allocating them back; every larson hand-off; a workload after its
+    /// warm-up): up to <see cref="MaxEmptySuperSlabs"/> while threads hold caches, one when none
+    /// does (see <see cref="TrimEmptySuperSlabsLocked"/>); unmap any other.</summary>
     private void ReleaseEmptySuperSlabLocked(SuperSlab* ss)
     {
-        if (_keptEmpty == null || _keptEmpty == ss || _keptEmpty->FreeMask != Layout.AllSlabsFree)
+        if (++_emptySuperSlabs > (_activeCaches.Count > 0 ? MaxEmptySuperSlabs : 1)) UnmapSuperSlabLocked(ss);
+    }
+
+    /// <summary>The last thread cache was released: nobody is about to reuse the empty SuperSlabs, so all
+    /// but one go back to the OS.</summary>
+    private void TrimEmptySuperSlabsLocked()
+    {
+        for (SuperSlab* ss = _superSlabs; ss != null && _emptySuperSlabs > 1;)
         {
-            _keptEmpty = ss;
-            return;
+            SuperSlab* next = ss->Next;
+            if (ss->FreeMask == Layout.AllSlabsFree) UnmapSuperSlabLocked(ss);
+            ss = next;
         }
-        UnmapSuperSlabLocked(ss);
     }
 
     private void UnmapSuperSlabLocked(SuperSlab* ss)
@@ -318,7 +331,7 @@ public sealed unsafe partial class HakmemHeap
         if (ss->Prev != null) ss->Prev->Next = ss->Next;
         else _superSlabs = ss->Next;
         if (ss->Next != null) ss->Next->Prev = ss->Prev;
-        if (_keptEmpty == ss) _keptEmpty = null;
+        if (ss->FreeMask == Layout.AllSlabsFree) _emptySuperSlabs--;
         _registry.Remove((nuint)ss->Base);
         Os.Unmap(ss->Base, Layout.SuperSlabSize);
         ss->Magic = 0;

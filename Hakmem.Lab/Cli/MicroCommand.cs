@@ -20,12 +20,19 @@ public static class MicroCommand
     public static Command Create()
     {
         var allocators = ListOption.Create("--allocators", "backends to measure", "hakmem and every installed C allocator");
-        var longRun = new Option<bool>("--long") { Description = "BenchmarkDotNet's default job (minutes per benchmark) instead of its short run" };
+        var jobName = new Option<string>("--job")
+        {
+            Description = "BenchmarkDotNet job: short (default: 3 warm-ups, 5 iterations of 100 ms; about 2 minutes for 5 backends), "
+                + "dry (each benchmark once: a smoke test), medium, long, or default (BenchmarkDotNet's own: minutes per benchmark)",
+            DefaultValueFactory = _ => "short",
+        };
+        jobName.AcceptOnlyFromAmong([.. Jobs.Keys]);
         var output = new Option<string?>("--out", "-o") { Description = "artifacts directory (default results/micro-<time>)" };
-        var cmd = new Command("micro", "BenchmarkDotNet micro-benchmarks: alloc/free pairs and batches per size (16 B .. 32 KiB) and backend,\n"
-            + "in process, Release build only. The summary shows each backend's ratio to hakmem.");
+        var cmd = new Command("micro", "BenchmarkDotNet micro-benchmarks: alloc+free pairs, and batches of 1000 allocations then 1000 frees,\n"
+            + "for 16 B, 64 B, 256 B, 1 KiB, 16 KiB and 256 KiB on each backend; in process, Release build only.\n"
+            + "Writes BenchmarkDotNet's CSV and markdown reports under the artifacts directory; the summary shows each backend's time over hakmem's.");
         cmd.Options.Add(allocators);
-        cmd.Options.Add(longRun);
+        cmd.Options.Add(jobName);
         cmd.Options.Add(output);
         cmd.SetAction(r =>
         {
@@ -50,7 +57,8 @@ public static class MicroCommand
 
             AllocFreeBenchmarks.Selected = selected;
             string dir = Path.GetFullPath(r.GetValue(output) ?? Path.Combine("results", $"micro-{DateTime.UtcNow:yyyyMMdd-HHmmss}"));
-            var job = (r.GetValue(longRun) ? Job.Default : Job.ShortRun).WithToolchain(InProcessEmitToolchain.Instance).WithId(r.GetValue(longRun) ? "Default" : "ShortRun");
+            string name = r.GetValue(jobName)!;
+            var job = Jobs[name].WithToolchain(InProcessEmitToolchain.Instance).WithId(name);
             var config = ManualConfig.Create(DefaultConfig.Instance)
                 .AddJob(job)
                 .WithArtifactsPath(dir)
@@ -67,6 +75,17 @@ public static class MicroCommand
         });
         return cmd;
     }
+
+    /// <summary>The jobs --job names. short: BenchmarkDotNet's ShortRun with 100 ms iterations, so the whole
+    /// default set (2 benchmarks x 6 sizes x 5 backends) stays within a few minutes.</summary>
+    private static readonly IReadOnlyDictionary<string, Job> Jobs = new Dictionary<string, Job>
+    {
+        ["short"] = Job.ShortRun.WithWarmupCount(3).WithIterationCount(5).WithIterationTime(Perfolizer.Horology.TimeInterval.FromMilliseconds(100)),
+        ["dry"] = Job.Dry,
+        ["medium"] = Job.MediumRun,
+        ["long"] = Job.LongRun,
+        ["default"] = Job.Default,
+    };
 
     /// <summary>hakmem's time divided into every other backend's, per benchmark and size (above 1: hakmem faster).</summary>
     private static IEnumerable<string> Ratios(BenchmarkDotNet.Reports.Summary summary)

@@ -6,12 +6,11 @@ namespace Hakmem.Lab.Micro;
 
 /// <summary>Alloc/free per size and backend, through the same struct allocators the workloads use (so
 /// each backend's loop is compiled for it). Pair: allocate and free at once, the best case of every
-/// thread cache. Batch: allocate 64, then free them in allocation order, so each free pushes onto a
-/// list and each allocation pops from one.</summary>
+/// thread cache. Batch: allocate 1000, then free them in allocation order, so the caches overflow
+/// into the allocator's slower tiers and come back. Times are per allocation (with its free).</summary>
 public unsafe class AllocFreeBenchmarks
 {
-    public const int Operations = 1024;
-    private const int BatchSize = 64;
+    public const int Operations = 1000;
 
     /// <summary>Which backends run: hakmem and the installed C allocators (set by hklab micro).</summary>
     public static IReadOnlyList<string> Selected { get; set; } = ["hakmem", "system"];
@@ -21,13 +20,13 @@ public unsafe class AllocFreeBenchmarks
     [ParamsSource(nameof(Backends))]
     public string Allocator { get; set; } = "hakmem";
 
-    [Params(16, 64, 256, 1024, 4096, 32768)]
+    [Params(16, 64, 256, 1024, 16384, 262144)]
     public int Size { get; set; }
 
     private HakmemHeap? _heap;
     private HakmemAllocator _hakmem;
     private NativeAllocator _native;
-    private readonly nint[] _batch = new nint[BatchSize];
+    private readonly nint[] _batch = new nint[Operations];
 
     [GlobalSetup]
     public void Setup()
@@ -80,16 +79,13 @@ public unsafe class AllocFreeBenchmarks
         TAlloc a = allocator;
         fixed (nint* b = batch)
         {
-            for (int round = 0; round < Operations / BatchSize; round++)
+            for (int i = 0; i < Operations; i++)
             {
-                for (int i = 0; i < BatchSize; i++)
-                {
-                    byte* p = (byte*)a.Alloc(size);
-                    *p = 1;
-                    b[i] = (nint)p;
-                }
-                for (int i = 0; i < BatchSize; i++) a.Free((void*)b[i]);
+                byte* p = (byte*)a.Alloc(size);
+                *p = 1;
+                b[i] = (nint)p;
             }
+            for (int i = 0; i < Operations; i++) a.Free((void*)b[i]);
         }
         allocator = a;
     }

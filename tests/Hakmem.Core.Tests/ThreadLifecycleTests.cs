@@ -64,6 +64,25 @@ public unsafe class ThreadLifecycleTests
     }
 
     [Fact]
+    public void A_burst_freed_and_allocated_again_reuses_its_superslabs_until_the_last_cache_is_released()
+    {
+        using var heap = new HakmemHeap();
+        var t = heap.ForThisThread();
+        var blocks = new nint[1000];
+        for (int i = 0; i < blocks.Length; i++) blocks[i] = (nint)t.Alloc(16384);
+        long burst = heap.Stats().MappedBytes;
+        Assert.True(burst >= 8 * 2 * 1024 * 1024, $"{burst} bytes mapped for 16 MB of blocks");
+        foreach (var p in blocks) t.Free((void*)p);
+        Assert.Equal(burst, heap.Stats().MappedBytes); // empty SuperSlabs kept while this thread has a cache
+        for (int i = 0; i < blocks.Length; i++) blocks[i] = (nint)t.Alloc(16384);
+        Assert.Equal(burst, heap.Stats().PeakMappedBytes);
+        foreach (var p in blocks) t.Free((void*)p);
+        t.Release();
+        Assert.True(heap.Stats().MappedBytes <= 2 * 1024 * 1024, $"{heap.Stats().MappedBytes} bytes still mapped after the last cache was released");
+        Assert.True(heap.Audit().IsClean);
+    }
+
+    [Fact]
     public void Freeing_everything_returns_mapped_memory_to_the_os()
     {
         using var heap = new HakmemHeap();

@@ -46,6 +46,7 @@ public class RunCommandTests
     [InlineData("run random_mixed 10 10 1 --tls-list maybe", "--tls-list 'maybe' is not valid")]
     [InlineData("run nosuch", "unknown workload or scenario 'nosuch'")]
     [InlineData("micro --allocators hakmem,nosuch", "unknown allocator 'nosuch'")]
+    [InlineData("micro --job nosuch", "Argument 'nosuch' not recognized")]
     [InlineData("matrix --runs 0", "--runs 0")]
     public void Bad_arguments_exit_2_with_a_message_naming_them(string command, string expected)
     {
