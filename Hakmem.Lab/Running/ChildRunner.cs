@@ -12,6 +12,8 @@ public sealed record RunResult(Outcome Outcome, int ExitCode, int? Signal, doubl
 /// one run, never the lab.</summary>
 public sealed class ChildRunner(WorkerCommand command)
 {
+    public const string TieredCompilationVariable = "DOTNET_TieredCompilation";
+
     public async Task<RunResult> RunAsync(RunSpec spec, TimeSpan timeout, CancellationToken cancel = default)
     {
         var psi = new ProcessStartInfo(command.FileName)
@@ -29,6 +31,10 @@ public sealed class ChildRunner(WorkerCommand command)
         if (spec.SelfTest == null && spec.Backend.Environment is { } env)
             foreach (var (k, v) in env) psi.Environment[k] = v;
         psi.Environment["DOTNET_DbgEnableMiniDump"] = "0";
+        // Every method of the worker is compiled fully optimized on first call, as the C allocators were
+        // compiled ahead of time: no tier-0 code and no tier-up during a measured run (which made short
+        // runs slower than long ones, hakmem's slow paths most). A value set by the user wins.
+        if (Environment.GetEnvironmentVariable(TieredCompilationVariable) == null) psi.Environment[TieredCompilationVariable] = "0";
 
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {command.FileName}");
         process.StandardInput.Close();
