@@ -32,9 +32,10 @@ public static unsafe class Worker
             {
                 using var heap = new HakmemHeap(spec.Hakmem);
                 var result = Measure(workload, new HakmemAllocator(heap));
-                if (result.Failure != null) return Report(FromResult(result), 0);
+                var measured = FromResult(result); // peak RSS read before the audit: the lab's own bookkeeping is not the workload's
+                if (result.Failure != null) return Report(measured, 0);
                 var audit = heap.Audit();
-                var report = FromResult(result) with
+                var report = measured with
                 {
                     LeakedBlocks = audit.LiveBlocks,
                     LeakedBytes = audit.LiveBytes,
