@@ -55,7 +55,9 @@ public readonly unsafe struct SlowDetachAllocator(CheckingAllocator inner, int c
     public void Free(void* p) => inner.Free(p);
 }
 
-/// <summary>Hands out a block that overlaps the previous one every <c>every</c> allocations.</summary>
+/// <summary>Hands out the previous block again every <c>every</c> allocations (when it is big enough for
+/// the request, so the workload's tags stay inside memory this allocator owns): two live blocks overlap.
+/// counter: [0] allocations, [1] previous block, [2] its size.</summary>
 public readonly unsafe struct OverlappingAllocator(CheckingAllocator inner, long[] counter, int every) : IAllocator<OverlappingAllocator>
 {
     public OverlappingAllocator AttachThread() => new(inner.AttachThread(), counter, every);
@@ -65,12 +67,12 @@ public readonly unsafe struct OverlappingAllocator(CheckingAllocator inner, long
     {
         void* p = inner.Alloc(size);
         long n = Interlocked.Increment(ref counter[0]);
-        if (n % every == 0 && counter[1] != 0)
+        lock (counter)
         {
-            // Return the previous block again: two live blocks now overlap.
-            return (void*)counter[1];
+            if (n % every == 0 && counter[1] != 0 && (nuint)counter[2] >= size) return (void*)counter[1];
+            counter[1] = (long)p;
+            counter[2] = (long)size;
         }
-        counter[1] = (long)p;
         return p;
     }
 

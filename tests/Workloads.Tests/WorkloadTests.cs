@@ -69,7 +69,7 @@ public class WorkloadTests
     [MemberData(nameof(Commands))]
     public void Overlapping_blocks_are_reported_as_corruption_with_the_op_count(string command)
     {
-        var r = Spec(command).Run(new OverlappingAllocator(new CheckingAllocator(new Ledger()), new long[2], 97));
+        var r = Spec(command).Run(new OverlappingAllocator(new CheckingAllocator(new Ledger()), new long[3], 97));
         Assert.True(r.Corruptions > 0);
         Assert.True(r.FirstCorruptOp >= 0);
         Assert.Contains("overwritten", r.CorruptDetail);
