@@ -22,7 +22,7 @@ public static class MicroCommand
         var allocators = ListOption.Create("--allocators", "backends to measure", "hakmem and every installed C allocator");
         var jobName = new Option<string>("--job")
         {
-            Description = "BenchmarkDotNet job: short (default: 3 warm-ups, 5 iterations of 100 ms; about 2 minutes for 5 backends), "
+            Description = "BenchmarkDotNet job: short (default: 3 warm-ups, 5 iterations of 100 ms; about 1.5 minutes for 5 backends), "
                 + "dry (each benchmark once: a smoke test), medium, long, or default (BenchmarkDotNet's own: minutes per benchmark)",
             DefaultValueFactory = _ => "short",
         };
