@@ -78,10 +78,12 @@ public sealed unsafe partial class HakmemHeap
             }
 
             var perClass = new (long Live, long Free, int Spans)[SizeClasses.Count];
+            int empty = 0;
             for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
             {
                 if (ss->Magic != SuperSlab.MagicValue || ss->HeapId != _id)
                     violations.Add($"SuperSlab 0x{(nuint)ss->Base:x}: header magic 0x{ss->Magic:x} / heap {ss->HeapId}, expected 0x{SuperSlab.MagicValue:x} / heap {_id}");
+                if (ss->FreeMask == Layout.AllSlabsFree) empty++;
                 Slab* slabs = SuperSlab.Slabs(ss);
                 for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
                 {
@@ -106,6 +108,8 @@ public sealed unsafe partial class HakmemHeap
                     perClass[s->Class].Spans++;
                 }
             }
+            if (empty != _emptySuperSlabs)
+                violations.Add($"{empty} SuperSlabs have every slot free but the heap counts {_emptySuperSlabs} empty ones");
 
             var classes = new List<ClassAudit>();
             long liveBlocks = 0, liveBytes = 0;
