@@ -2,8 +2,8 @@ using System.Runtime.CompilerServices;
 
 namespace Hakmem;
 
-/// <summary>The allocation fast path: class lookup, then the thread's tiers top to bottom
-/// (fast array, TLS SLL, TLS List), then refill. No lock, no managed allocation, no virtual call.</summary>
+/// <summary>The allocation fast path: class lookup, then the thread's tiers top to bottom (fast array,
+/// then the chain: TLS SLL or TLS List), then refill. No lock, no managed allocation, no virtual call.</summary>
 public sealed unsafe partial class HakmemHeap
 {
     /// <summary>A block of at least <paramref name="size"/> bytes (16-byte aligned); null only when
@@ -22,11 +22,16 @@ public sealed unsafe partial class HakmemHeap
         int c = SizeClasses.ClassOf(size);
         ClassCache* cc = ThreadCache.Classes(tc) + c;
         void* p;
-        if (cc->FastCount != 0) p = cc->Fast[--cc->FastCount];
-        else if ((p = cc->Sll) != null)
+        if (cc->FastCount != 0)
         {
-            cc->Sll = *(void**)p;
-            cc->SllCount--;
+            p = cc->Fast[--cc->FastCount];
+            if (Trace.Routes) tc->Routes.Add(Route.AllocFast);
+        }
+        else if ((p = cc->Chain) != null)
+        {
+            cc->Chain = *(void**)p;
+            cc->ChainCount--;
+            if (Trace.Routes) tc->Routes.Add(RouteCounters.Alloc(cc->ChainTier));
         }
         else if ((p = AllocSlow(tc, cc, c)) == null) return null;
         ((ulong*)p)[1] = 0; // clear the free tag
@@ -47,13 +52,15 @@ public sealed unsafe partial class HakmemHeap
         if (cc->FastCount != 0)
         {
             p = cc->Fast[--cc->FastCount];
-            GuardCachedBlock(tc, c, p, "fast tier");
+            GuardCachedBlock(tc, c, p, TierOrder.Name(Tier.Fast));
+            if (Trace.Routes) tc->Routes.Add(Route.AllocFast);
         }
-        else if ((p = cc->Sll) != null)
+        else if ((p = cc->Chain) != null)
         {
-            GuardCachedBlock(tc, c, p, "TLS SLL");
-            cc->Sll = *(void**)p;
-            cc->SllCount--;
+            GuardCachedBlock(tc, c, p, TierOrder.Name(cc->ChainTier));
+            cc->Chain = *(void**)p;
+            cc->ChainCount--;
+            if (Trace.Routes) tc->Routes.Add(RouteCounters.Alloc(cc->ChainTier));
         }
         else if ((p = AllocSlow(tc, cc, c)) == null) return null;
         ((ulong*)p)[1] = 0;
@@ -61,18 +68,12 @@ public sealed unsafe partial class HakmemHeap
         return p;
     }
 
+    /// <summary>Every tier of the class is empty: refill from a span.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void* AllocSlow(ThreadCache* tc, ClassCache* cc, int c)
     {
-        void* p = cc->List;
-        if (p != null)
-        {
-            if (_guards) GuardCachedBlock(tc, c, p, "TLS List");
-            cc->List = *(void**)p;
-            cc->ListCount--;
-            return p;
-        }
-        p = Refill(tc, cc, c);
+        void* p = Refill(tc, cc, c);
+        if (p != null && Trace.Routes) tc->Routes.Add(Route.AllocSpan);
         return p != null || _inject == SeedBug.None ? p : LibcFallback(cc->BlockSize);
     }
 }

@@ -67,13 +67,11 @@ public sealed unsafe partial class HakmemHeap
                         Note(s, p, tier);
                         cachedPerSpan[(nint)s] = cachedPerSpan.GetValueOrDefault((nint)s) + 1;
                     }
-                    for (int i = 0; i < cc->FastCount; i++) CountCached(cc->Fast[i], "fast tier");
+                    for (int i = 0; i < cc->FastCount; i++) CountCached(cc->Fast[i], TierOrder.Name(Tier.Fast));
+                    string chain = TierOrder.Name(cc->ChainTier);
                     int n = 0;
-                    for (void* p = cc->Sll; p != null && n <= cc->SllCount; p = *(void**)p, n++) CountCached(p, "TLS SLL");
-                    if (n != cc->SllCount) violations.Add($"TLS SLL of class {c} has {n} blocks but counts {cc->SllCount}");
-                    n = 0;
-                    for (void* p = cc->List; p != null && n <= cc->ListCount; p = *(void**)p, n++) CountCached(p, "TLS List");
-                    if (n != cc->ListCount) violations.Add($"TLS List of class {c} has {n} blocks but counts {cc->ListCount}");
+                    for (void* p = cc->Chain; p != null && n <= cc->ChainCount; p = *(void**)p, n++) CountCached(p, chain);
+                    if (n != cc->ChainCount) violations.Add($"{chain} of class {c} has {n} blocks but counts {cc->ChainCount}");
                 }
             }
 
@@ -122,7 +120,8 @@ public sealed unsafe partial class HakmemHeap
                 liveBlocks += live;
                 liveBytes += bytes;
             }
-            return new HeapAudit(liveBlocks + _large.Count, liveBytes + _largeBytes, violations, classes, _large.Count, _largeBytes);
+            var (largeBlocks, largeBytes, _) = _large.Counts();
+            return new HeapAudit(liveBlocks + largeBlocks, liveBytes + largeBytes, violations, classes, largeBlocks, largeBytes);
         }
     }
 

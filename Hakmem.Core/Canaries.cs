@@ -8,7 +8,9 @@ namespace Hakmem;
 public sealed unsafe partial class HakmemHeap
 {
     private readonly SeedBug _inject;
-    private readonly bool _tlsListDisconnect; // the seed's condition: FAST_CAP=0 with the TLS List on
+    // tls-list-disconnect, under the seed's condition (FAST_CAP=0 with the TLS List on): blocks the TLS List
+    // spills, and remote frees drained into its spans, never reach a span's free list (SpillList, Drain).
+    private readonly bool _tlsListDisconnect;
     private long _superSlabSerial;
 
     private bool Injected(SeedBug bug) => (_inject & bug) != 0;
@@ -37,14 +39,6 @@ public sealed unsafe partial class HakmemHeap
     private void AfterBatchRefill(Slab* s, uint n)
     {
         if (Injected(SeedBug.P0DoubleCount)) s->Used += n;
-    }
-
-    /// <summary>tls-list-disconnect: the spilled blocks leave the TLS List and never reach a span.</summary>
-    private void DisconnectedSpill(ClassCache* cc)
-    {
-        int n = cc->ListCount - cc->ListCap / 2;
-        for (int i = 0; i < n; i++) cc->List = *(void**)cc->List;
-        cc->ListCount -= n;
     }
 
     /// <summary>libc-fallback: out of memory under the cap, the block comes from libc malloc.</summary>

@@ -51,8 +51,9 @@ public sealed unsafe partial class HakmemHeap
         FreeBlock(tc, s, p);
     }
 
-    /// <summary>A confirmed block of span s: into this thread's cache if it owns the span, otherwise onto
-    /// the span's remote queue.</summary>
+    /// <summary>A confirmed block of span s: into this thread's cache if it owns the span (fast array,
+    /// then the chain, then past the chain's cap <see cref="ChainFull"/>), otherwise onto the span's
+    /// remote queue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void FreeBlock(ThreadCache* tc, Slab* s, void* p)
     {
@@ -66,16 +67,18 @@ public sealed unsafe partial class HakmemHeap
             if (cc->FastCount < cc->FastCap)
             {
                 cc->Fast[cc->FastCount++] = p;
+                if (Trace.Routes) tc->Routes.Add(Route.FreeFast);
                 return;
             }
-            if (cc->SllCount < cc->SllCap)
+            if (cc->ChainCount < cc->ChainCap)
             {
-                *(void**)p = cc->Sll;
-                cc->Sll = p;
-                cc->SllCount++;
+                *(void**)p = cc->Chain;
+                cc->Chain = p;
+                cc->ChainCount++;
+                if (Trace.Routes) tc->Routes.Add(RouteCounters.Free(cc->ChainTier));
                 return;
             }
-            FreeToListOrSpan(tc, cc, s, p);
+            ChainFull(tc, cc, s, p);
             return;
         }
         FreeRemote(tc, s, p);
@@ -88,43 +91,59 @@ public sealed unsafe partial class HakmemHeap
     {
         ((ulong*)p)[1] = _secret ^ (ulong)p;
         RemoteQueue.Push(&s->RemoteHead, p);
-        if (tc != null) tc->Counters.RemoteFrees++;
-        else Interlocked.Increment(ref _remoteFreesWithoutCache);
+        if (tc != null)
+        {
+            tc->Counters.RemoteFrees++;
+            if (Trace.Routes) tc->Routes.Add(Route.FreeRemote);
+        }
+        else
+        {
+            Interlocked.Increment(ref _remoteFreesWithoutCache);
+            if (Trace.Routes) _sharedRoutes.AddShared(Route.FreeRemote);
+        }
         if (_inject != SeedBug.None && Injected(SeedBug.UnownedDrain)) UnownedDrain(s);
     }
 
+    /// <summary>The chain of the class is at its cap (or there is none). The TLS List takes the block
+    /// anyway and spills its older half back to the owner spans; past the TLS SLL's cap, or with no
+    /// chain, the block goes straight back to its span.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void FreeToListOrSpan(ThreadCache* tc, ClassCache* cc, Slab* s, void* p)
+    private void ChainFull(ThreadCache* tc, ClassCache* cc, Slab* s, void* p)
     {
-        if (cc->ListCap != 0)
+        if (cc->ChainTier == Tier.List)
         {
-            *(void**)p = cc->List;
-            cc->List = p;
-            if (++cc->ListCount > cc->ListCap) SpillList(tc, cc);
+            *(void**)p = cc->Chain;
+            cc->Chain = p;
+            cc->ChainCount++;
+            if (Trace.Routes) tc->Routes.Add(Route.FreeList);
+            SpillList(tc, cc);
             return;
         }
+        if (Trace.Routes) tc->Routes.Add(Route.FreeSpan);
         ReturnToSpan(tc, cc, s, p);
     }
 
-    /// <summary>TLS List over its cap: send the oldest half back, each block to the free list of the
-    /// span it came from (always its owner span, which is this thread's).</summary>
+    /// <summary>TLS List over its cap: keep the newest half (the blocks most likely still in the CPU's
+    /// cache), send the rest back, each block to the free list of the span it came from (always its
+    /// owner span, which is this thread's).</summary>
     private void SpillList(ThreadCache* tc, ClassCache* cc)
     {
-        if (_tlsListDisconnect)
-        {
-            DisconnectedSpill(cc);
-            return;
-        }
-        int n = cc->ListCount - cc->ListCap / 2;
+        int keep = cc->ChainCap / 2;
+        void* last = cc->Chain;
+        for (int i = 1; i < keep; i++) last = *(void**)last;
+        void* spill = *(void**)last;
+        *(void**)last = null;
+        int n = cc->ChainCount - keep;
+        cc->ChainCount = keep;
+        tc->Counters.Spills++;
+        if (_tlsListDisconnect) return; // tls-list-disconnect: the spilled blocks never reach a span
         int c = (int)(cc - ThreadCache.Classes(tc));
         for (int i = 0; i < n; i++)
         {
-            void* p = cc->List;
-            cc->List = *(void**)p;
-            ReturnToSpan(tc, cc, OwnedSpanOf(tc, c, p, "TLS List"), p);
+            void* q = spill;
+            spill = *(void**)q;
+            ReturnToSpan(tc, cc, OwnedSpanOf(tc, c, q, TierOrder.Name(Tier.List)), q);
         }
-        cc->ListCount -= n;
-        tc->Counters.Spills++;
     }
 
     /// <summary>Push onto the owner span's free list. A span that no longer has a block out is given
@@ -184,8 +203,7 @@ public sealed unsafe partial class HakmemHeap
         ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
         bool found = false;
         for (int i = 0; i < cc->FastCount && !found; i++) found = cc->Fast[i] == p;
-        found = found || ListContains(cc->Sll, p, cc->SllCount) || ListContains(cc->List, p, cc->ListCount)
-                || ListContains(s->FreeList, p, s->Capacity) || ListContains(s->RemoteHead, p, s->Capacity);
+        found = found || ListContains(cc->Chain, p, cc->ChainCount) || ListContains(s->FreeList, p, s->Capacity) || ListContains(s->RemoteHead, p, s->Capacity);
         if (found) throw new HeapCorruptionException((nuint)p, $"double free (class {s->Class}, block already on a free list)");
     }
 

@@ -47,7 +47,8 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         _guards = Options.Guards;
         _checked = _guards;
         _p0 = Options.P0BatchRefill;
-        _maxBytes = Options.MaxMemoryBytes;
+        _budget = new MemoryBudget(Options.MaxMemoryBytes);
+        _ = Trace.Routes; // the switches are read before any path of this heap is compiled, so the JIT folds them
         _inject = Options.Inject;
         _tlsListDisconnect = Injected(SeedBug.TlsListDisconnect) && Options.FastCap == 0 && Options.TlsList;
         _cacheBytes = ThreadCache.Bytes(Options.FastCap);
@@ -164,21 +165,14 @@ public sealed unsafe partial class HakmemHeap : IDisposable
 
     private void FlushTiers(ThreadCache* tc, ClassCache* cc, int c)
     {
-        while (cc->FastCount > 0) PushToSpanFreeList(tc, c, cc->Fast[--cc->FastCount], "fast tier");
-        while (cc->Sll != null)
+        while (cc->FastCount > 0) PushToSpanFreeList(tc, c, cc->Fast[--cc->FastCount], TierOrder.Name(Tier.Fast));
+        while (cc->Chain != null)
         {
-            void* p = cc->Sll;
-            cc->Sll = *(void**)p;
-            PushToSpanFreeList(tc, c, p, "TLS SLL");
+            void* p = cc->Chain;
+            cc->Chain = *(void**)p;
+            PushToSpanFreeList(tc, c, p, TierOrder.Name(cc->ChainTier));
         }
-        cc->SllCount = 0;
-        while (cc->List != null)
-        {
-            void* p = cc->List;
-            cc->List = *(void**)p;
-            PushToSpanFreeList(tc, c, p, "TLS List");
-        }
-        cc->ListCount = 0;
+        cc->ChainCount = 0;
     }
 
     private void PushToSpanFreeList(ThreadCache* tc, int c, void* p, string from)

@@ -2,8 +2,9 @@ namespace Hakmem;
 
 /// <summary>Refill: the tiers are empty, take blocks from a span the thread owns. With P0 batch refill
 /// a whole batch is cut from the span's free list or carved in one go and spliced into the cache with
-/// one counter update; without it blocks move one at a time. With every tier off, each allocation
-/// takes its block straight from the span.</summary>
+/// one counter update; without it blocks move one at a time. Either way the blocks go to the tier
+/// <see cref="TierOrder.RefillTarget"/> names; with every tier off, each allocation takes its block
+/// straight from the span.</summary>
 public sealed unsafe partial class HakmemHeap
 {
     private void* Refill(ThreadCache* tc, ClassCache* cc, int c)
@@ -11,12 +12,10 @@ public sealed unsafe partial class HakmemHeap
         Slab* s = SpanWithBlocks(tc, cc, c);
         if (s == null) return null;
         tc->Counters.Refills++;
-        int room = cc->SllCap != 0 ? cc->SllCap - cc->SllCount
-                 : cc->ListCap != 0 ? cc->ListCap - cc->ListCount
-                 : cc->FastCap - cc->FastCount;
+        int room = cc->ChainCap != 0 ? cc->ChainCap - cc->ChainCount : cc->FastCap - cc->FastCount;
         int want = Math.Min(cc->Batch, room + 1); // +1: the block returned to the caller
         if (want <= 1) return TakeOne(s);
-        return _p0 ? RefillBatch(cc, s, want) : RefillSingles(cc, s, want);
+        return _p0 ? RefillBatch(tc, cc, s, want) : RefillSingles(tc, cc, s, want);
     }
 
     /// <summary>One block from the span: pop its free list, else carve the next one.</summary>
@@ -39,33 +38,29 @@ public sealed unsafe partial class HakmemHeap
         return p;
     }
 
-    private void* RefillSingles(ClassCache* cc, Slab* s, int want)
+    private void* RefillSingles(ThreadCache* tc, ClassCache* cc, Slab* s, int want)
     {
         void* first = TakeOne(s);
-        for (int i = 1; i < want && s->HasLocalBlocks; i++) PushToTopTier(cc, TakeOne(s));
+        int moved = 0;
+        for (int i = 1; i < want && s->HasLocalBlocks; i++, moved++) PushToRefillTarget(cc, TakeOne(s));
+        if (Trace.Routes) tc->Routes.Add(Route.RefillSingle, moved);
         return first;
     }
 
-    private static void PushToTopTier(ClassCache* cc, void* p)
+    private static void PushToRefillTarget(ClassCache* cc, void* p)
     {
-        if (cc->SllCap != 0)
+        if (cc->ChainCap != 0)
         {
-            *(void**)p = cc->Sll;
-            cc->Sll = p;
-            cc->SllCount++;
-        }
-        else if (cc->ListCap != 0)
-        {
-            *(void**)p = cc->List;
-            cc->List = p;
-            cc->ListCount++;
+            *(void**)p = cc->Chain;
+            cc->Chain = p;
+            cc->ChainCount++;
         }
         else cc->Fast[cc->FastCount++] = p;
     }
 
     /// <summary>P0: cut up to <paramref name="want"/> blocks off the free list, or carve them as one
     /// linked run; account for them once; splice the run behind the first block into the cache.</summary>
-    private void* RefillBatch(ClassCache* cc, Slab* s, int want)
+    private void* RefillBatch(ThreadCache* tc, ClassCache* cc, Slab* s, int want)
     {
         void* head;
         void* tail;
@@ -97,23 +92,18 @@ public sealed unsafe partial class HakmemHeap
         if (_inject != SeedBug.None) AfterBatchRefill(s, n);
         if (_guards && (s->Used > s->Capacity || s->Carved > s->Capacity))
             GuardFail("Used <= Capacity and Carved <= Capacity after a batch", s, head, $"Used={s->Used}, Carved={s->Carved}, Capacity={s->Capacity}, batch={n}");
-        if (n > 1) SpliceToTopTier(cc, *(void**)head, tail, (int)n - 1);
+        if (n > 1) SpliceToRefillTarget(cc, *(void**)head, tail, (int)n - 1);
+        if (Trace.Routes) tc->Routes.Add(Route.RefillBatch, n - 1);
         return head;
     }
 
-    private static void SpliceToTopTier(ClassCache* cc, void* head, void* tail, int n)
+    private static void SpliceToRefillTarget(ClassCache* cc, void* head, void* tail, int n)
     {
-        if (cc->SllCap != 0)
+        if (cc->ChainCap != 0)
         {
-            *(void**)tail = cc->Sll;
-            cc->Sll = head;
-            cc->SllCount += n;
-        }
-        else if (cc->ListCap != 0)
-        {
-            *(void**)tail = cc->List;
-            cc->List = head;
-            cc->ListCount += n;
+            *(void**)tail = cc->Chain;
+            cc->Chain = head;
+            cc->ChainCount += n;
         }
         else
         {

@@ -268,7 +268,11 @@ public sealed unsafe partial class HakmemHeap
 
     private SuperSlab* MapSuperSlabLocked()
     {
-        if (!ReserveLocked(Layout.SuperSlabSize)) return null;
+        if (!_budget.TryReserve((long)Layout.SuperSlabSize))
+        {
+            _budget.Refused();
+            return null;
+        }
         byte* region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize);
         nuint metaBytes = SuperSlab.MetaBytes + (_guards ? SuperSlab.LiveBitsBytes : 0);
         var ss = region == null ? null : (SuperSlab*)Os.Map(metaBytes);
@@ -276,8 +280,8 @@ public sealed unsafe partial class HakmemHeap
         {
             if (region != null) Os.Unmap(region, Layout.SuperSlabSize);
             if (ss != null) Os.Unmap(ss, metaBytes);
-            UnreserveLocked(Layout.SuperSlabSize);
-            _oomRefusals++;
+            _budget.Release((long)Layout.SuperSlabSize);
+            _budget.Refused();
             return null;
         }
         ss->Magic = SuperSlab.MagicValue;
@@ -326,6 +330,19 @@ public sealed unsafe partial class HakmemHeap
         }
     }
 
+    /// <summary>The memory cap refused a mapping: take back the spans of ended threads and the abandoned
+    /// spans that emptied, and give every empty SuperSlab back to the OS, before the caller tries again.</summary>
+    private void ReleaseUnusedLocked()
+    {
+        CollectLocked();
+        for (SuperSlab* ss = _superSlabs; ss != null && _emptySuperSlabs > 0;)
+        {
+            SuperSlab* next = ss->Next;
+            if (ss->FreeMask == Layout.AllSlabsFree) UnmapSuperSlabLocked(ss);
+            ss = next;
+        }
+    }
+
     private void UnmapSuperSlabLocked(SuperSlab* ss)
     {
         if (ss->Prev != null) ss->Prev->Next = ss->Next;
@@ -336,7 +353,7 @@ public sealed unsafe partial class HakmemHeap
         Os.Unmap(ss->Base, Layout.SuperSlabSize);
         ss->Magic = 0;
         Os.Unmap(ss, SuperSlab.MetaBytes + (_guards ? SuperSlab.LiveBitsBytes : 0));
-        UnreserveLocked(Layout.SuperSlabSize);
+        _budget.Release((long)Layout.SuperSlabSize);
         _superSlabCount--;
     }
 

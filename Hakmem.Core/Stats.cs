@@ -1,7 +1,8 @@
 namespace Hakmem;
 
 /// <summary>Counters of a heap. Only slow paths count (refills, drains, spills, remote frees): a counter
-/// on every allocation and free cost a few percent of throughput. Thread counters are summed without
+/// on every allocation and free cost a few percent of throughput. <see cref="Routes"/> counts every
+/// allocation and free by route, only under HAKMEM_FREE_ROUTE_TRACE=1 (null otherwise). Thread counters are summed without
 /// stopping the threads, so a snapshot taken while they run is approximate; memory figures are exact.</summary>
 public sealed record HeapStats(
     long RemoteFrees,
@@ -19,17 +20,23 @@ public sealed record HeapStats(
     long LargeBytes,
     long MappedBytes,
     long PeakMappedBytes,
-    long OutOfMemoryRefusals);
+    long OutOfMemoryRefusals,
+    RouteCounts? Routes = null);
 
 public sealed unsafe partial class HakmemHeap
 {
     // Counters of released caches; guarded by _sync.
     private CacheCounters _folded;
+    private RouteCounters _foldedRoutes;
+    // Routes counted without a thread cache (large blocks, frees from threads without one): Interlocked.
+    private RouteCounters _sharedRoutes;
 
     private void FoldCounters(ThreadCache* tc)
     {
         _folded.Add(tc->Counters);
         tc->Counters = default;
+        _foldedRoutes.Add(tc->Routes);
+        tc->Routes = default;
     }
 
     public HeapStats Stats()
@@ -38,14 +45,22 @@ public sealed unsafe partial class HakmemHeap
         {
             ThrowIfDisposed();
             CacheCounters sum = _folded;
-            foreach (var (cache, _) in _activeCaches) sum.Add(((ThreadCache*)cache)->Counters);
+            RouteCounters routes = _foldedRoutes;
+            routes.Add(_sharedRoutes);
+            foreach (var (cache, _) in _activeCaches)
+            {
+                sum.Add(((ThreadCache*)cache)->Counters);
+                routes.Add(((ThreadCache*)cache)->Routes);
+            }
+            var (largeBlocks, largeBytes, largeAllocs) = _large.Counts();
             return new HeapStats(
                 sum.RemoteFrees + Interlocked.Read(ref _remoteFreesWithoutCache),
                 sum.Refills, sum.Drains, sum.DrainedBlocks, sum.Spills,
                 _spansAdopted, _cachesReclaimed, _activeCaches.Count,
                 _superSlabCount, _superSlabPeak,
-                _largeAllocs, _large.Count, _largeBytes,
-                _mappedBytes, _peakMappedBytes, _oomRefusals);
+                largeAllocs, largeBlocks, largeBytes,
+                _budget.Mapped, _budget.Peak, _budget.Refusals,
+                Trace.Routes ? RouteCounts.From(routes) : null);
         }
     }
 }

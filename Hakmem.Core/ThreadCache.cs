@@ -3,21 +3,19 @@ using System.Runtime.InteropServices;
 
 namespace Hakmem;
 
-/// <summary>One thread's cache of one class, top tier first. A tier that is switched off has cap 0,
-/// so the fast path tests counts against caps and never reads an option.
-/// Every block in any tier belongs to a span owned by this thread.</summary>
+/// <summary>One thread's cache of one class, top tier first (the order is <see cref="TierOrder"/>'s). A
+/// tier that is switched off has cap 0, so the fast path tests counts against caps and never reads an
+/// option. Every block in any tier belongs to a span owned by this thread.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct ClassCache
 {
     public void** Fast;          // fast tier: array of FastCap blocks
     public int FastCount;
     public int FastCap;          // 0: fast tier off (HAKMEM_TINY_FAST_CAP=0)
-    public void* Sll;            // TLS SLL: singly linked list
-    public int SllCount;
-    public int SllCap;           // 0: TLS SLL off
-    public void* List;           // TLS List: spills its excess back to the owner spans
-    public int ListCount;
-    public int ListCap;          // 0: TLS List off
+    public void* Chain;          // the chain: TLS SLL or TLS List (ChainTier says which), linked through offset 0
+    public int ChainCount;
+    public int ChainCap;         // 0: no chain (TLS SLL and TLS List both off)
+    public Tier ChainTier;       // Sll, List, or Span when there is no chain
     public int Batch;            // blocks per refill
     public Slab* Current;        // span refills come from; a ring of all owned spans of the class
     public uint BlockSize;
@@ -35,6 +33,7 @@ internal unsafe struct ThreadCache
     public int State;
     public ThreadCache* NextFree; // heap's pool of released caches
     public CacheCounters Counters;
+    public RouteCounters Routes; // HAKMEM_FREE_ROUTE_TRACE only
     // ClassCache[SizeClasses.Count] follows, then the fast tier arrays.
 
     public static readonly int ClassesOffset = (sizeof(ThreadCache) + 63) & ~63;
@@ -53,6 +52,8 @@ internal unsafe struct ThreadCache
         tc->State = StateActive;
         tc->NextFree = null;
         tc->Counters = default;
+        tc->Routes = default;
+        Tier chain = TierOrder.Chain(o);
         void** fast = (void**)((byte*)Classes(tc) + SizeClasses.Count * sizeof(ClassCache));
         for (int c = 0; c < SizeClasses.Count; c++)
         {
@@ -62,8 +63,8 @@ internal unsafe struct ThreadCache
             cc->BlockSize = SizeClasses.BlockSize(c);
             cc->Fast = fast + c * o.FastCap;
             cc->FastCap = Math.Min(o.FastCap, listCap);
-            cc->SllCap = o.TlsSll ? listCap : 0;
-            cc->ListCap = o.TlsList ? listCap : 0;
+            cc->ChainTier = chain;
+            cc->ChainCap = chain == Tier.Span ? 0 : listCap;
             cc->Batch = SizeClasses.Batch(c);
         }
     }

@@ -73,4 +73,31 @@ public unsafe class KnobPathTests
         Assert.Equal(0, heap.Stats().Spills);
         Assert.True(heap.Audit().IsClean);
     }
+
+    [Fact]
+    public void With_TLS_LIST_on_the_TLS_List_takes_the_SLLs_place_and_spills_even_with_the_SLL_enabled()
+    {
+        // 600 frees of 64 B: more than the chain's cap (512). Were the TLS List behind the SLL, the SLL would
+        // take 512 and the List the other 88, below its cap: no spill.
+        using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = true, TlsList = true });
+        var blocks = Enumerable.Range(0, 600).Select(_ => (nint)heap.Alloc(64)).ToList();
+        foreach (var p in blocks) heap.Free((void*)p);
+        Assert.Equal(1, heap.Stats().Spills);
+        Assert.True(heap.Audit().IsClean);
+    }
+
+    [Theory]
+    [InlineData(64, true, false, new[] { Tier.Fast, Tier.Sll, Tier.Span })]
+    [InlineData(64, true, true, new[] { Tier.Fast, Tier.List, Tier.Span })]
+    [InlineData(0, true, true, new[] { Tier.List, Tier.Span })]
+    [InlineData(0, false, true, new[] { Tier.List, Tier.Span })]
+    [InlineData(0, true, false, new[] { Tier.Sll, Tier.Span })]
+    [InlineData(0, false, false, new[] { Tier.Span })]
+    [InlineData(64, false, false, new[] { Tier.Fast, Tier.Span })]
+    internal void The_tier_order_of_each_knob_setting(int fastCap, bool sll, bool list, Tier[] expected)
+    {
+        var o = new HakmemOptions { FastCap = fastCap, TlsSll = sll, TlsList = list };
+        Assert.Equal(expected, TierOrder.Of(o));
+        Assert.Equal(expected.Length > 1 ? expected[^2] : Tier.Span, TierOrder.RefillTarget(o));
+    }
 }
