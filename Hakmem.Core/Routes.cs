@@ -57,6 +57,13 @@ public sealed record RouteCounts(
         c[Route.AllocFast], c[Route.AllocSll], c[Route.AllocList], c[Route.AllocSpan], c[Route.AllocLarge],
         c[Route.RefillSingle], c[Route.RefillBatch]);
 
+    /// <summary>The routes taken since <paramref name="earlier"/> was counted (a workload after its warm-up).</summary>
+    public RouteCounts Since(RouteCounts earlier) => new(
+        FreeFast - earlier.FreeFast, FreeSll - earlier.FreeSll, FreeList - earlier.FreeList, FreeSpan - earlier.FreeSpan,
+        FreeRemote - earlier.FreeRemote, FreeLarge - earlier.FreeLarge, AllocFast - earlier.AllocFast, AllocSll - earlier.AllocSll,
+        AllocList - earlier.AllocList, AllocSpan - earlier.AllocSpan, AllocLarge - earlier.AllocLarge,
+        RefillSingle - earlier.RefillSingle, RefillBatch - earlier.RefillBatch);
+
     public override string ToString() =>
         $"free.fast={FreeFast};free.sll={FreeSll};free.list={FreeList};free.span={FreeSpan};free.remote={FreeRemote};free.large={FreeLarge};"
         + $"alloc.fast={AllocFast};alloc.sll={AllocSll};alloc.list={AllocList};alloc.span={AllocSpan};alloc.large={AllocLarge};"

@@ -64,14 +64,17 @@ public static class CanariesCommand
                     if (!Console.IsOutputRedirected) Console.Write($"\r{canary.Name}: run {i}/{n}   ");
                 }
                 if (!Console.IsOutputRedirected) Console.Write("\r" + new string(' ', 60) + "\r");
-                int detected = bad.Count(x => Canary.Detected(x.Outcome));
+                int detected = bad.Count(x => canary.Detects(x.Outcome));
+                int other = bad.Count(x => x.Outcome != Outcome.Ok && !canary.Detects(x.Outcome));
                 int cleanOk = clean.Count(x => x.Outcome == Outcome.Ok);
                 bool ok = detected >= RequiredDetection * bad.Count && cleanOk == clean.Count && bad.Count == n;
                 pass &= ok;
                 lines.Add($"| {canary.Name} | {canary.Seed} | {workload.CommandLine} {canary.Target.KnobText} | {detected}/{bad.Count} {(ok ? "" : "**FAIL**")} | "
-                    + $"{Outcomes(bad)} | {cleanOk}/{clean.Count} ok{(cleanOk < clean.Count ? $" ({Outcomes(clean)})" : "")} | {canary.Expected} |");
-                var first = bad.FirstOrDefault(x => Canary.Detected(x.Outcome));
+                    + $"{Outcomes(bad)}{(other > 0 ? $" ({other} other: not this bug's outcome)" : "")} | {cleanOk}/{clean.Count} ok{(cleanOk < clean.Count ? $" ({Outcomes(clean)})" : "")} | {canary.Expected} |");
+                var first = bad.FirstOrDefault(x => canary.Detects(x.Outcome));
                 if (first != null) Console.Error.WriteLine($"{canary.Name}: first detection: {first.Outcome.Name()}: {first.Message}");
+                var firstOther = bad.FirstOrDefault(x => x.Outcome != Outcome.Ok && !canary.Detects(x.Outcome));
+                if (firstOther != null) Console.Error.WriteLine($"{canary.Name}: other failure (not counted as detected): {firstOther.Outcome.Name()}: {firstOther.Message}");
             }
             foreach (var line in lines) Console.WriteLine(line);
             if (r.GetValue(csv) is string path) RunsCsv.Write(path, records);

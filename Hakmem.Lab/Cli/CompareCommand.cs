@@ -14,13 +14,18 @@ public static class CompareCommand
         var after = new Argument<string>("after") { Description = "result directory or runs CSV after the change" };
         var threshold = new Option<string>("--threshold") { Description = "smallest relative throughput change that counts (e.g. 5%)", DefaultValueFactory = _ => "5%" };
         var output = new Option<string?>("--out", "-o") { Description = "where to write compare.csv (default: next to the after runs)" };
-        var cmd = new Command("compare", "Compare two result sets cell by cell: faster / slower / same / unknown throughput (Mann-Whitney with a\n"
-            + "relative threshold, Hodges-Lehmann shift) and less / more stable (Fisher's exact test on failures and leaks).\n"
-            + "Exit code 1 when any cell is slower or less stable, 0 otherwise, 2 on bad input.");
+        var allowMissing = new Option<bool>("--allow-missing") { Description = "a cell in only one of the sets is listed as missing but does not fail the comparison" };
+        var cmd = new Command("compare", "Compare two result sets cell by cell. Throughput: the ratio after/before with its 90% interval;\n"
+            + "slower / faster when it is shown beyond the threshold, same only when it is shown within it, unknown\n"
+            + "otherwise (Mann-Whitney on log throughput, false discovery rate 5% over the cells). Stability: every\n"
+            + "outcome but ok and leak is a failure; less / more stable by Fisher's exact test on failures and leaks.\n"
+            + "A cell in one set only is missing. Exit code 1 when any cell is slower, less stable or missing\n"
+            + "(missing allowed with --allow-missing), 0 otherwise, 2 on bad input.");
         cmd.Arguments.Add(before);
         cmd.Arguments.Add(after);
         cmd.Options.Add(threshold);
         cmd.Options.Add(output);
+        cmd.Options.Add(allowMissing);
         cmd.SetAction(r =>
         {
             try
@@ -33,8 +38,11 @@ public static class CompareCommand
                 string csv = r.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(fa))!, "compare.csv");
                 Csv.Write(csv, rows);
                 Console.WriteLine($"written to {csv}");
-                var bad = rows.Where(x => x.IsRegression).ToList();
-                if (bad.Count > 0) Console.Error.WriteLine($"hklab compare: {bad.Count} cells regressed (slower or less stable)");
+                var bad = rows.Where(x => x.IsRegression(r.GetValue(allowMissing))).ToList();
+                if (bad.Count > 0)
+                    Console.Error.WriteLine($"hklab compare: {bad.Count} cells fail the comparison: "
+                        + string.Join(", ", new[] { (Verdicts.Slower, rows.Count(x => x.Verdict == Verdicts.Slower)), (Verdicts.LessStable, rows.Count(x => x.Stability == Verdicts.LessStable)),
+                            (Verdicts.Missing, r.GetValue(allowMissing) ? 0 : rows.Count(x => x.Verdict == Verdicts.Missing)) }.Where(c => c.Item2 > 0).Select(c => $"{c.Item2} {c.Item1}")));
                 return bad.Count > 0 ? 1 : 0;
             }
             catch (Exception e) when (e is ArgumentException or FileNotFoundException or IOException or CsvHelper.CsvHelperException)

@@ -110,7 +110,9 @@ public static class RunCommand
         if (r.Outcome is Outcome.Ok or Outcome.Leak)
         {
             string leak = r.LeakedBlocks is long lb ? $"  leaked {lb}" : "";
-            return $"{head}  {Units.Rate(r.OpsPerSec),8} ops/s  {Units.Seconds(r.Seconds),8}  rss {Units.Kb(r.PeakRssKb)}{leak}";
+            string over = r.BaseRssKb is long b && r.PeakRssKb > b ? $" (+{Units.Kb(r.PeakRssKb - b)} over base)" : "";
+            string routes = r.Routes.Length > 0 ? $"\n{new string(' ', head.Length)}  routes {r.Routes}" : "";
+            return $"{head}  {Units.Rate(r.OpsPerSec),8} ops/s  {Units.Seconds(r.Seconds),8}  rss {Units.Kb(r.PeakRssKb)}{over}{leak}{routes}";
         }
         string sig = r.Signal is int s ? $" [{Classifier.SignalName(s)}]" : "";
         return $"{head}  exit {r.ExitCode}{sig}  {r.Message}";
@@ -121,15 +123,15 @@ public static class RunCommand
         int n = results.Count;
         var counts = results.GroupBy(x => x.Outcome).OrderBy(g => g.Key).Select(g => $"{g.Key.Name()} {g.Count()}");
         yield return $"runs {n}: {string.Join(", ", counts)}";
-        var rates = results.Where(x => x.Outcome is Outcome.Ok or Outcome.Leak).Select(x => x.OpsPerSec).ToList();
+        var rates = results.Where(x => x.Outcome.Finished()).Select(x => x.OpsPerSec).ToList();
         if (rates.Count > 0)
         {
-            double median = Units.Median(rates);
+            double median = Estimators.Median(rates);
             double spread = rates.Count > 1 ? (rates.Max() - rates.Min()) / median * 100 : 0;
             var d = Summarizer.Throughput(rates);
             string ci = d?.CiLow is double lo && d.CiHigh is double hi ? $", 95% CI of the median {Units.Rate(lo)} - {Units.Rate(hi)}" : "";
             yield return $"ops/s median {Units.Rate(median)} (min {Units.Rate(rates.Min())}, max {Units.Rate(rates.Max())}, spread {spread.ToString("0.0", CultureInfo.InvariantCulture)}%{ci})";
-            yield return $"peak RSS median {Units.Kb((long)Units.Median(results.Select(x => (double)x.PeakRssKb).ToList()))}";
+            yield return $"peak RSS median {Units.Kb((long)Estimators.Median(results.Where(x => x.Outcome.Finished()).Select(x => (double)x.PeakRssKb).ToList()))}";
         }
         yield return Wilson.Describe(results.Count(x => x.Outcome.IsFailure()), n);
         foreach (var first in results.Where(x => x.Outcome != Outcome.Ok).GroupBy(x => x.Message).Take(5))

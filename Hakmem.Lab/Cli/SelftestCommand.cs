@@ -19,7 +19,7 @@ public static class SelftestCommand
                 var r = await Check(runner, mode, cancel);
                 bool good = r.Outcome == expected;
                 if (!good) wrong++;
-                Console.WriteLine($"{(good ? "pass" : "FAIL"),-4}  {mode,-16} expected {expected.Name(),-7} got {r.Outcome.Name(),-7}  {what}");
+                Console.WriteLine($"{(good ? "pass" : "FAIL"),-4}  {mode,-22} expected {expected.Name(),-7} got {r.Outcome.Name(),-7}  {what}");
                 if (!good) Console.WriteLine($"      exit {r.ExitCode}, signal {r.Signal?.ToString() ?? "-"}: {r.Message}");
             }
             Console.WriteLine(wrong == 0 ? $"selftest: all {SelfTest.Modes.Count} outcomes classified correctly" : $"selftest: {wrong} of {SelfTest.Modes.Count} misclassified");

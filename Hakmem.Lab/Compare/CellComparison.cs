@@ -2,7 +2,9 @@ using CsvHelper.Configuration.Attributes;
 
 namespace Hakmem.Lab.Compare;
 
-/// <summary>One row of compare.csv: one cell before and after.</summary>
+/// <summary>One row of compare.csv: one cell before and after. The ratio is after/before (above 1: faster)
+/// with its 90% interval; the q-values are the throughput tests' p-values after the false discovery
+/// rate adjustment over all cells of the comparison.</summary>
 public sealed record CellComparison
 {
     [Name("cell"), Index(0)] public string Cell { get; init; } = "";
@@ -13,20 +15,26 @@ public sealed record CellComparison
     [Name("ops_median_before"), Index(5)] public double? MedianBefore { get; init; }
     [Name("ops_median_after"), Index(6)] public double? MedianAfter { get; init; }
     [Name("ratio"), Index(7)] public double? Ratio { get; init; }
-    [Name("hodges_lehmann_shift"), Index(8)] public double? Shift { get; init; }
-    [Name("failures_before"), Index(9)] public int FailuresBefore { get; init; }
-    [Name("failures_after"), Index(10)] public int FailuresAfter { get; init; }
-    [Name("failures_p"), Index(11)] public double FailuresP { get; init; }
-    [Name("leaks_before"), Index(12)] public int LeaksBefore { get; init; }
-    [Name("leaks_after"), Index(13)] public int LeaksAfter { get; init; }
-    [Name("leaks_p"), Index(14)] public double LeaksP { get; init; }
-    [Name("note"), Index(15)] public string Note { get; init; } = "";
+    [Name("ratio_low90"), Index(8)] public double? RatioLow { get; init; }
+    [Name("ratio_high90"), Index(9)] public double? RatioHigh { get; init; }
+    [Name("q_slower"), Index(10)] public double? QSlower { get; init; }
+    [Name("q_faster"), Index(11)] public double? QFaster { get; init; }
+    [Name("q_same"), Index(12)] public double? QSame { get; init; }
+    [Name("failures_before"), Index(13)] public int FailuresBefore { get; init; }
+    [Name("failures_after"), Index(14)] public int FailuresAfter { get; init; }
+    [Name("failures_p"), Index(15)] public double? FailuresP { get; init; }
+    [Name("leaks_before"), Index(16)] public int LeaksBefore { get; init; }
+    [Name("leaks_after"), Index(17)] public int LeaksAfter { get; init; }
+    [Name("leaks_p"), Index(18)] public double? LeaksP { get; init; }
+    [Name("note"), Index(19)] public string Note { get; init; } = "";
 
-    [Ignore] public bool IsRegression => Verdict == Verdicts.Slower || Stability == Verdicts.LessStable;
+    /// <summary>What the gate fails on: slower, less stable, or (unless allowed) a cell in one set only.</summary>
+    public bool IsRegression(bool allowMissing = false) =>
+        Verdict == Verdicts.Slower || Stability == Verdicts.LessStable || (Verdict == Verdicts.Missing && !allowMissing);
 }
 
 public static class Verdicts
 {
-    public const string Faster = "faster", Slower = "slower", Same = "same", Unknown = "unknown";
+    public const string Faster = "faster", Slower = "slower", Same = "same", Unknown = "unknown", Missing = "missing";
     public const string LessStable = "less stable", MoreStable = "more stable", Stable = "same";
 }

@@ -3,34 +3,64 @@ using System.Text;
 using Hakmem.Lab.Cli;
 using Hakmem.Lab.Results;
 using Hakmem.Lab.Running;
-using Perfolizer.Mathematics.Common;
-using Perfolizer.Mathematics.SignificanceTesting;
-using Perfolizer.Mathematics.SignificanceTesting.MannWhitney;
-using Perfolizer.Metrology;
-using Pragmastat;
-using Pragmastat.Estimators;
 
 namespace Hakmem.Lab.Compare;
 
-/// <summary>Before/after, cell by cell. Throughput: Mann-Whitney with a relative threshold
-/// (Perfolizer's SimpleEquivalenceTest), so a shift smaller than the threshold is "same" however
-/// significant; Hodges-Lehmann shift and ratio of medians; fewer than 5 finished runs on a side is
-/// "unknown" (unless both sides hold the very same measurements). Stability: Fisher's exact test on failure and leak counts, "less stable" at p &lt; 0.05.</summary>
+/// <summary>Before/after, cell by cell: the gate that <c>hklab compare</c> (and every before/after
+/// verdict) reports through. Its rules:
+/// <list type="bullet">
+/// <item>Throughput (runs that finished, at least <see cref="MinSamples"/> a side): <c>slower</c> or
+/// <c>faster</c> only when the ratio is shown beyond the threshold band, <c>same</c> only when it is
+/// shown inside it (<see cref="RatioTest"/>), each at a false discovery rate of <see cref="Alpha"/> over
+/// all the cells compared (<see cref="FalseDiscoveryRate"/>); anything else is <c>unknown</c>, with the
+/// interval.</item>
+/// <item>Stability: every outcome but ok and leak is a failure; Fisher's exact test on the failure counts
+/// and the leak counts, <c>less stable</c> at p &lt; <see cref="Alpha"/>, not adjusted over cells: a cell
+/// that starts failing must not hide behind the others.</item>
+/// <item>A cell in one set only is <c>missing</c>.</item>
+/// </list></summary>
 public static class Comparer
 {
     public const int MinSamples = 5;
     public const double Alpha = 0.05;
 
+    private sealed record Side(IReadOnlyList<RunRecord> Runs, double[] Samples, int Failures, int Leaks);
+
     public static IReadOnlyList<CellComparison> Compare(IReadOnlyList<RunRecord> before, IReadOnlyList<RunRecord> after, double threshold)
     {
-        var b = before.GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => g.ToList());
-        var a = after.GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => g.ToList());
+        var b = before.GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
+        var a = after.GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
         var common = b.Keys.Where(a.ContainsKey).ToList();
         if (common.Count == 0)
             throw new ArgumentException("no cell is in both result sets: before has "
                 + $"{Describe(b.Keys)}; after has {Describe(a.Keys)}");
-        return common.Select(k => Compare(k, b[k], a[k], threshold)).OrderBy(SortKey).ToList();
+
+        var tested = new List<(CellKey Key, RatioEstimate Estimate)>();
+        foreach (var k in common)
+            if (b[k].Samples.Length >= MinSamples && a[k].Samples.Length >= MinSamples && !Identical(b[k], a[k]))
+                tested.Add((k, RatioTest.Estimate(b[k].Samples, a[k].Samples, threshold, Alpha)));
+        double[] qSlower = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PSlower).ToList());
+        double[] qFaster = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PFaster).ToList());
+        double[] qSame = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PSame).ToList());
+        var judged = tested.Select((t, i) => (t.Key, Row: Throughput(t.Estimate, qSlower[i], qFaster[i], qSame[i], threshold, tested.Count)))
+            .ToDictionary(x => x.Key, x => x.Row);
+
+        var rows = new List<CellComparison>();
+        foreach (var k in common) rows.Add(Stability(k, b[k], a[k], judged.GetValueOrDefault(k) ?? Untested(b[k], a[k])));
+        foreach (var k in b.Keys.Where(k => !a.ContainsKey(k))) rows.Add(Missing(k, b[k], null));
+        foreach (var k in a.Keys.Where(k => !b.ContainsKey(k))) rows.Add(Missing(k, null, a[k]));
+        return rows.OrderBy(SortKey).ThenBy(r => r.Cell, StringComparer.Ordinal).ToList();
     }
+
+    private static Side SideOf(IReadOnlyList<RunRecord> runs)
+    {
+        var outcomes = runs.Select(r => OutcomeNames.Parse(r.Outcome)).ToList();
+        return new Side(runs, runs.Where((_, i) => outcomes[i].Finished()).Select(r => r.OpsPerSec).ToArray(),
+            outcomes.Count(o => o.IsFailure()), outcomes.Count(o => o == Outcome.Leak));
+    }
+
+    /// <summary>The very same measurements on both sides (a result set against itself): no change, with certainty.</summary>
+    private static bool Identical(Side b, Side a) => b.Samples.Length > 0 && b.Samples.Order().SequenceEqual(a.Samples.Order());
 
     private static string Describe(IEnumerable<CellKey> keys)
     {
@@ -39,81 +69,97 @@ public static class Comparer
         return n == 0 ? "no cells" : string.Join(", ", list) + (n > 3 ? $" and {n - 3} more" : "");
     }
 
-    public static CellComparison Compare(CellKey key, IReadOnlyList<RunRecord> before, IReadOnlyList<RunRecord> after, double threshold)
+    private static CellComparison Throughput(RatioEstimate e, double qSlower, double qFaster, double qSame, double threshold, int cells)
     {
-        double[] xb = Finished(before), xa = Finished(after);
-        string verdict = Verdicts.Unknown, note = "";
-        double? shift = null, ratio = null, mb = null, ma = null;
-        if (xb.Length > 0) mb = Median(xb);
-        if (xa.Length > 0) ma = Median(xa);
-        if (mb is > 0 && ma != null) ratio = Math.Round(ma.Value / mb.Value, 4);
-        if (xb.Length > 0 && xb.Order().SequenceEqual(xa.Order()))
+        string verdict = qSlower < Alpha ? Verdicts.Slower : qFaster < Alpha ? Verdicts.Faster : qSame < Alpha ? Verdicts.Same : Verdicts.Unknown;
+        string note = "";
+        if (verdict == Verdicts.Unknown)
         {
-            // The same measurements on both sides (a result set against itself): no change, with certainty.
-            verdict = Verdicts.Same;
-            shift = 0;
+            bool inside = e.Low > 1 - threshold && e.High < 1 + threshold;
+            bool beyond = e.High < 1 - threshold || e.Low > 1 + threshold;
+            note = inside || beyond
+                ? $"not significant after the false discovery rate adjustment over {cells} cells"
+                : $"the 90% interval {Format(e.Low)}-{Format(e.High)} reaches across the ±{Percent(threshold)} band";
         }
-        else if (xb.Length < MinSamples || xa.Length < MinSamples)
-            note = $"fewer than {MinSamples} finished runs on a side ({xb.Length} before, {xa.Length} after)";
-        else
-        {
-            var sb = new Sample(xb);
-            var sa = new Sample(xa);
-            var result = new SimpleEquivalenceTest(MannWhitneyTest.Instance)
-                .Perform(sa, sb, Threshold.Parse((threshold * 100).ToString("0.###", CultureInfo.InvariantCulture) + "%"), new SignificanceLevel(Alpha));
-            verdict = result switch
-            {
-                ComparisonResult.Greater => Verdicts.Faster,
-                ComparisonResult.Lesser => Verdicts.Slower,
-                ComparisonResult.Indistinguishable => Verdicts.Same,
-                _ => Verdicts.Unknown,
-            };
-            shift = Math.Round(ShiftEstimator.Instance.Estimate(sa, sb).NominalValue, 1);
-        }
-        int fb = before.Count(r => OutcomeNames.Parse(r.Outcome).IsFailure()), fa = after.Count(r => OutcomeNames.Parse(r.Outcome).IsFailure());
-        int lb = before.Count(r => r.Outcome == "leak"), la = after.Count(r => r.Outcome == "leak");
-        double pFail = FisherExact.GreaterP(fb, before.Count, fa, after.Count);
-        double pLeak = FisherExact.GreaterP(lb, before.Count, la, after.Count);
-        double pBetter = FisherExact.GreaterP(fa, after.Count, fb, before.Count);
-        string stability = pFail < Alpha || pLeak < Alpha ? Verdicts.LessStable : pBetter < Alpha ? Verdicts.MoreStable : Verdicts.Stable;
         return new CellComparison
         {
-            Cell = key.ToString(), Verdict = verdict, Stability = stability, RunsBefore = before.Count, RunsAfter = after.Count,
-            MedianBefore = mb is double x ? Math.Round(x, 1) : null, MedianAfter = ma is double y ? Math.Round(y, 1) : null,
-            Ratio = ratio, Shift = shift, FailuresBefore = fb, FailuresAfter = fa, FailuresP = Math.Round(pFail, 5),
-            LeaksBefore = lb, LeaksAfter = la, LeaksP = Math.Round(pLeak, 5), Note = note,
+            Verdict = verdict, Ratio = Round(e.Ratio), RatioLow = Round(e.Low), RatioHigh = Round(e.High),
+            QSlower = Math.Round(qSlower, 5), QFaster = Math.Round(qFaster, 5), QSame = Math.Round(qSame, 5), Note = note,
         };
     }
 
-    private static double[] Finished(IEnumerable<RunRecord> runs) => runs.Where(r => r.Outcome is "ok" or "leak").Select(r => r.OpsPerSec).ToArray();
+    private static CellComparison Untested(Side b, Side a)
+    {
+        if (Identical(b, a)) return new CellComparison { Verdict = Verdicts.Same, Ratio = 1, RatioLow = 1, RatioHigh = 1, Note = "identical measurements" };
+        string note = b.Samples.Length == 0 && a.Samples.Length == 0 ? "no finished runs on either side"
+            : a.Samples.Length == 0 ? "no finished runs after"
+            : b.Samples.Length == 0 ? "no finished runs before"
+            : $"fewer than {MinSamples} finished runs on a side ({b.Samples.Length} before, {a.Samples.Length} after)";
+        double? ratio = b.Samples.Length > 0 && a.Samples.Length > 0 ? Round(Estimators.Median(a.Samples) / Estimators.Median(b.Samples)) : null;
+        return new CellComparison { Verdict = Verdicts.Unknown, Ratio = ratio, Note = note };
+    }
 
-    private static double Median(double[] xs) => Units.Median(xs);
+    private static CellComparison Stability(CellKey key, Side b, Side a, CellComparison throughput)
+    {
+        int nb = b.Runs.Count, na = a.Runs.Count;
+        double pFail = FisherExact.GreaterP(b.Failures, nb, a.Failures, na);
+        double pLeak = FisherExact.GreaterP(b.Leaks, nb, a.Leaks, na);
+        double pBetter = FisherExact.GreaterP(a.Failures, na, b.Failures, nb);
+        bool sameRates = b.Failures * na == a.Failures * nb && b.Leaks * na == a.Leaks * nb;
+        string stability = pFail < Alpha || pLeak < Alpha ? Verdicts.LessStable
+            : pBetter < Alpha ? Verdicts.MoreStable
+            : sameRates ? Verdicts.Stable : Verdicts.Unknown;
+        return throughput with
+        {
+            Cell = key.ToString(), Stability = stability, RunsBefore = nb, RunsAfter = na,
+            MedianBefore = Median(b.Samples), MedianAfter = Median(a.Samples),
+            FailuresBefore = b.Failures, FailuresAfter = a.Failures, FailuresP = Math.Round(pFail, 5),
+            LeaksBefore = b.Leaks, LeaksAfter = a.Leaks, LeaksP = Math.Round(pLeak, 5),
+        };
+    }
 
-    /// <summary>Worst first: less stable, then slower (biggest loss first), unknown, same, faster.</summary>
+    private static CellComparison Missing(CellKey key, Side? b, Side? a) => new()
+    {
+        Cell = key.ToString(), Verdict = Verdicts.Missing, Stability = Verdicts.Unknown,
+        RunsBefore = b?.Runs.Count ?? 0, RunsAfter = a?.Runs.Count ?? 0,
+        MedianBefore = b == null ? null : Median(b.Samples), MedianAfter = a == null ? null : Median(a.Samples),
+        FailuresBefore = b?.Failures ?? 0, FailuresAfter = a?.Failures ?? 0, LeaksBefore = b?.Leaks ?? 0, LeaksAfter = a?.Leaks ?? 0,
+        Note = b == null ? "only in the after set" : "only in the before set",
+    };
+
+    private static double? Median(double[] xs) => xs.Length == 0 ? null : Math.Round(Estimators.Median(xs), 1);
+
+    private static double? Round(double x) => double.IsFinite(x) ? Math.Round(x, 4) : null;
+
+    private static string Format(double x) => double.IsFinite(x) ? x.ToString("0.000", CultureInfo.InvariantCulture) : x > 0 ? "inf" : "0";
+
+    private static string Percent(double t) => (t * 100).ToString("0.#", CultureInfo.InvariantCulture) + "%";
+
+    /// <summary>Worst first: less stable, slower, missing, unknown, same, faster; then by ratio.</summary>
     private static (int, double) SortKey(CellComparison c) =>
-        (c.Stability == Verdicts.LessStable ? 0 : c.Verdict switch { Verdicts.Slower => 1, Verdicts.Unknown => 2, Verdicts.Same => 3, _ => 4 }, c.Ratio ?? 1);
+        (c.Stability == Verdicts.LessStable ? 0 : c.Verdict switch { Verdicts.Slower => 1, Verdicts.Missing => 2, Verdicts.Unknown => 3, Verdicts.Same => 4, _ => 5 }, c.Ratio ?? 1);
 
     public static string Summary(IReadOnlyList<CellComparison> rows)
     {
         int Count(string v) => rows.Count(r => r.Verdict == v);
-        var ratios = rows.Where(r => r.Ratio is > 0 && r.Verdict != Verdicts.Unknown).Select(r => r.Ratio!.Value).ToList();
+        var ratios = rows.Where(r => r.Ratio is > 0 && r.Verdict is not (Verdicts.Unknown or Verdicts.Missing)).Select(r => r.Ratio!.Value).ToList();
         string geo = ratios.Count == 0 ? "n/a" : Math.Exp(ratios.Average(Math.Log)).ToString("0.000", CultureInfo.InvariantCulture);
         return $"{rows.Count} cells: {Count(Verdicts.Faster)} faster, {Count(Verdicts.Slower)} slower, {Count(Verdicts.Same)} same, "
-            + $"{Count(Verdicts.Unknown)} unknown; {rows.Count(r => r.Stability == Verdicts.LessStable)} less stable, "
+            + $"{Count(Verdicts.Unknown)} unknown, {Count(Verdicts.Missing)} missing; {rows.Count(r => r.Stability == Verdicts.LessStable)} less stable, "
             + $"{rows.Count(r => r.Stability == Verdicts.MoreStable)} more stable; geometric mean ratio after/before {geo}";
     }
 
     public static string Markdown(IReadOnlyList<CellComparison> rows, double threshold)
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"| cell | throughput (threshold {(threshold * 100).ToString("0.#", CultureInfo.InvariantCulture)}%) | ratio | median before | median after | HL shift | stability | failures before/after | leaks before/after |");
-        sb.AppendLine("|---|---|---:|---:|---:|---:|---|---|---|");
+        sb.AppendLine($"| cell | throughput (threshold {Percent(threshold)}) | ratio | 90% interval | median before | median after | stability | failures before/after | leaks before/after |");
+        sb.AppendLine("|---|---|---:|---|---:|---:|---|---|---|");
         foreach (var r in rows)
         {
             string Rate(double? x) => x is double v ? Units.Rate(v) : "-";
-            string shift = r.Shift is double s ? (s >= 0 ? "+" : "-") + Units.Rate(Math.Abs(s)) : "-";
+            string interval = r.RatioLow != null || r.RatioHigh != null ? $"{Format(r.RatioLow ?? 0)} - {Format(r.RatioHigh ?? double.PositiveInfinity)}" : "-";
             sb.AppendLine($"| {r.Cell} | {r.Verdict}{(r.Note.Length > 0 ? $" ({r.Note})" : "")} | {(r.Ratio is double q ? q.ToString("0.000", CultureInfo.InvariantCulture) : "-")} | "
-                + $"{Rate(r.MedianBefore)} | {Rate(r.MedianAfter)} | {shift} | {r.Stability} | {r.FailuresBefore}/{r.RunsBefore} -> {r.FailuresAfter}/{r.RunsAfter} | {r.LeaksBefore} -> {r.LeaksAfter} |");
+                + $"{interval} | {Rate(r.MedianBefore)} | {Rate(r.MedianAfter)} | {r.Stability} | {r.FailuresBefore}/{r.RunsBefore} -> {r.FailuresAfter}/{r.RunsAfter} | {r.LeaksBefore} -> {r.LeaksAfter} |");
         }
         return sb.ToString();
     }

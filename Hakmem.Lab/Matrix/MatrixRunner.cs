@@ -69,8 +69,10 @@ public sealed class MatrixRunner(RunExecutor execute, TextWriter progressOut, bo
     }
 
     /// <summary>"m1a2b3c4-c0012-r03": stable across shards, sortable into the plan's order.</summary>
-    public static string RunId(string matrixId, PlannedRun r) =>
-        string.Create(CultureInfo.InvariantCulture, $"{matrixId}-c{r.Cell.Index:D4}-r{r.Run:D3}");
+    public static string RunId(string matrixId, PlannedRun r) => RunId(matrixId, r.Cell.Index, r.Run);
+
+    public static string RunId(string matrixId, int cell, int run) =>
+        string.Create(CultureInfo.InvariantCulture, $"{matrixId}-c{cell:D4}-r{run:D3}");
 
     public static string Status(int done, int total, int cellsDone, int cellsTotal, int failures, TimeSpan elapsed)
     {

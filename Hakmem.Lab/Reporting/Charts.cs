@@ -38,7 +38,7 @@ public static class Charts
     private static Plot Throughput(string family, IReadOnlyList<RunRecord> runs)
     {
         var plot = new Plot();
-        var finished = runs.Where(r => r.Outcome is "ok" or "leak").ToList();
+        var finished = runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished()).ToList();
         var threads = finished.Select(r => r.Threads).Distinct().Order().ToList();
         var series = finished.Select(Series).Distinct().Order(StringComparer.Ordinal).ToList();
         double groupWidth = 0.8, boxWidth = groupWidth / Math.Max(series.Count, 1);
@@ -50,10 +50,11 @@ public static class Charts
             {
                 var xs = finished.Where(r => Series(r) == series[s] && r.Threads == threads[t]).Select(r => r.OpsPerSec / 1e6).Order().ToArray();
                 if (xs.Length == 0) continue;
+                double[] q = Estimators.Quantiles(xs, 0.25, 0.5, 0.75);
                 boxes.Add(new Box
                 {
                     Position = t - groupWidth / 2 + boxWidth * (s + 0.5),
-                    BoxMin = Quantile(xs, 0.25), BoxMax = Quantile(xs, 0.75), BoxMiddle = Quantile(xs, 0.5),
+                    BoxMin = q[0], BoxMax = q[2], BoxMiddle = q[1],
                     WhiskerMin = xs[0], WhiskerMax = xs[^1], Width = boxWidth * 0.85,
                 });
             }
@@ -95,10 +96,13 @@ public static class Charts
         plot.Axes.Bottom.TickLabelStyle.Rotation = -30;
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
         plot.Axes.Bottom.MinimumSize = 110;
-        plot.Title("hakmem: failed runs (crash, abort, corrupt, timeout) per knob setting");
+        plot.Title("hakmem: failed runs (crash, abort, corrupt, timeout, oom, error) per knob setting");
         return plot;
     }
 
+    /// <summary>Median peak RSS above the runtime's floor (peak - base) per allocator: the ~40 MB every .NET
+    /// worker carries whatever the allocator is left out. Runs from before base_rss_kb was recorded count
+    /// their whole peak.</summary>
     private static Plot PeakRss(IReadOnlyList<RunRecord> runs)
     {
         var plot = new Plot();
@@ -107,13 +111,14 @@ public static class Charts
         var palette = new ScottPlot.Palettes.Category10();
         for (int i = 0; i < allocators.Count; i++)
         {
-            var xs = runs.Where(r => r.Allocator == allocators[i] && r.PeakRssKb > 0).Select(r => r.PeakRssKb / 1024.0).Order().ToArray();
-            if (xs.Length == 0) continue;
-            bars.Add(new Bar { Position = i, Value = Quantile(xs, 0.5), ValueBase = 0, FillColor = palette.GetColor(i), Label = $"{Quantile(xs, 0.5):0} MB" });
+            var xs = runs.Where(r => r.Allocator == allocators[i] && r.PeakRssKb > 0).Select(r => (r.RssOverBaseKb ?? r.PeakRssKb) / 1024.0).ToList();
+            if (xs.Count == 0) continue;
+            double median = Estimators.Median(xs);
+            bars.Add(new Bar { Position = i, Value = median, ValueBase = 0, FillColor = palette.GetColor(i), Label = $"{median:0} MB" });
         }
         plot.Add.Bars(bars);
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(allocators.Select((_, i) => (double)i).ToArray(), allocators.ToArray());
-        plot.Title("peak RSS per allocator (median over all its runs)");
+        plot.Title("peak RSS above the runtime's floor (peak - base) per allocator, median over all its runs");
         plot.YLabel("MB");
         plot.Axes.Margins(bottom: 0);
         return plot;
@@ -125,13 +130,6 @@ public static class Charts
         plot.SavePng(png, Width, Height);
         plot.SaveSvg(svg, Width, Height);
         return [png, svg];
-    }
-
-    private static double Quantile(double[] sorted, double p)
-    {
-        double h = (sorted.Length - 1) * p;
-        int lo = (int)Math.Floor(h);
-        return lo + 1 < sorted.Length ? sorted[lo] + (h - lo) * (sorted[lo + 1] - sorted[lo]) : sorted[lo];
     }
 
     private static string Slug(string s) =>

@@ -21,6 +21,12 @@ public sealed record ResultMeta
     public string MatrixId { get; init; } = "";
     public int Cells { get; init; }
     public int PlannedRuns { get; init; }
+    /// <summary>Runs the set holds; below PlannedRuns (of its shards) when the set is partial.</summary>
+    public int? DoneRuns { get; init; }
+    /// <summary>Not every planned run is here: an interrupted matrix, or shards merged with some missing.</summary>
+    public bool Partial { get; init; }
+    /// <summary>For a partial set: what is missing, in words.</summary>
+    public string Gaps { get; init; } = "";
     /// <summary>"2/4" for a shard, empty for a whole matrix; merged sets list their shards.</summary>
     public IReadOnlyList<string> Shards { get; init; } = [];
 

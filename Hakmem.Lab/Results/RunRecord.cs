@@ -31,7 +31,14 @@ public sealed record RunRecord
     [Name("leaked_blocks"), Index(22)] public long? LeakedBlocks { get; init; }
     [Name("leaked_bytes"), Index(23)] public long? LeakedBytes { get; init; }
     [Name("peak_rss_kb"), Index(24)] public long PeakRssKb { get; init; }
-    [Name("message"), Index(25)] public string Message { get; init; } = "";
+    /// <summary>RSS before the workload's first allocation: the runtime's floor, the same for every allocator.</summary>
+    [Name("base_rss_kb"), Index(25), Optional] public long? BaseRssKb { get; init; }
+    [Name("message"), Index(26)] public string Message { get; init; } = "";
+    /// <summary>HAKMEM_FREE_ROUTE_TRACE=1: "free.fast=N;free.sll=N;...", empty otherwise.</summary>
+    [Name("routes"), Index(27), Optional] public string Routes { get; init; } = "";
+
+    /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
+    [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
 }
 
 public static class RunRecords
@@ -66,7 +73,9 @@ public static class RunRecords
             LeakedBlocks = r.LeakedBlocks,
             LeakedBytes = r.LeakedBytes,
             PeakRssKb = r.PeakRssKb,
+            BaseRssKb = r.BaseRssKb,
             Message = r.Message,
+            Routes = r.Routes,
         };
     }
 }

@@ -1,3 +1,5 @@
+using Hakmem.Lab.Running;
+
 namespace Hakmem.Lab.Results;
 
 /// <summary>Runs files (one row per run) and the result directories that hold them.</summary>
@@ -7,7 +9,29 @@ public static class RunsCsv
 
     public static void Write(string path, IEnumerable<RunRecord> records) => Csv.Write(path, records);
 
-    public static IReadOnlyList<RunRecord> Read(string path) => Csv.Read<RunRecord>(path);
+    /// <summary>The runs of a runs file, checked: a known outcome, finite non-negative figures, and no run id
+    /// twice (a row counted twice would count as two samples). A bad row is a <see cref="CsvInputException"/>
+    /// naming the file, the line and the column.</summary>
+    public static IReadOnlyList<RunRecord> Read(string path)
+    {
+        var rows = Csv.ReadLines<RunRecord>(path);
+        var seen = new Dictionary<string, int>(StringComparer.Ordinal);
+        foreach (var (r, line) in rows)
+        {
+            string At(string column) => $"{path} line {line}, column '{column}'";
+            if (!Enum.TryParse<Running.Outcome>(r.Outcome, ignoreCase: true, out _) || int.TryParse(r.Outcome, out _))
+                throw new CsvInputException($"{At("outcome")}: '{r.Outcome}' is not an outcome: expected {string.Join(", ", Enum.GetValues<Running.Outcome>().Select(o => o.Name()))}");
+            if (!double.IsFinite(r.OpsPerSec) || r.OpsPerSec < 0)
+                throw new CsvInputException($"{At("ops_per_sec")}: {r.OpsPerSec.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a throughput: expected a finite number >= 0");
+            if (!double.IsFinite(r.Seconds) || r.Seconds < 0)
+                throw new CsvInputException($"{At("seconds")}: {r.Seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)} is not a duration: expected a finite number >= 0");
+            if (r.Ops < 0 || r.PeakRssKb < 0 || r.BaseRssKb < 0 || r.LeakedBlocks < 0 || r.LeakedBytes < 0)
+                throw new CsvInputException($"{path} line {line}: a negative count (ops, peak_rss_kb, base_rss_kb, leaked_blocks or leaked_bytes)");
+            if (r.RunId.Length > 0 && !seen.TryAdd(r.RunId, line))
+                throw new CsvInputException($"{At("run_id")}: run '{r.RunId}' is also on line {seen[r.RunId]}: a run recorded twice would count twice");
+        }
+        return rows.Select(x => x.Record).ToList();
+    }
 
     public static IReadOnlyList<string> Columns { get; } = Csv.Columns<RunRecord>();
 

@@ -1,7 +1,4 @@
 using Hakmem.Lab.Running;
-using Perfolizer.Mathematics.Common;
-using Perfolizer.Mathematics.QuantileEstimators;
-using Pragmastat;
 
 namespace Hakmem.Lab.Results;
 
@@ -18,7 +15,7 @@ public static class Summarizer
         int Count(Outcome o) => runs.Count(r => r.Outcome == o.Name());
         int failures = runs.Count(r => OutcomeNames.Parse(r.Outcome).IsFailure());
         var (low, high) = Wilson.Interval(failures, runs.Count);
-        var finished = runs.Where(r => r.Outcome is "ok" or "leak").ToList();
+        var finished = runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished()).ToList();
         var ops = Throughput(finished.Select(r => r.OpsPerSec).ToList());
         return new SummaryRecord
         {
@@ -33,7 +30,9 @@ public static class Summarizer
             CrashRateHigh = Math.Round(high, 4),
             LeakedBlocksMax = runs.Max(r => r.LeakedBlocks),
             OpsMedian = ops?.Median, OpsQ1 = ops?.Q1, OpsQ3 = ops?.Q3, OpsCiLow = ops?.CiLow, OpsCiHigh = ops?.CiHigh,
-            RssMedianKb = finished.Count == 0 ? null : Math.Round(HarrellDavisQuantileEstimator.Instance.Median(new Sample(finished.Select(r => (double)r.PeakRssKb).ToArray())).NominalValue),
+            RssMedianKb = finished.Count == 0 ? null : Math.Round(Estimators.Median(finished.Select(r => (double)r.PeakRssKb).ToList())),
+            RssOverBaseMedianKb = finished.Where(r => r.RssOverBaseKb != null).Select(r => (double)r.RssOverBaseKb!.Value).ToList() is { Count: > 0 } over
+                ? Math.Round(Estimators.Median(over)) : null,
             FirstFailure = runs.FirstOrDefault(r => r.Outcome != "ok")?.Message ?? "",
         };
     }
@@ -44,16 +43,9 @@ public static class Summarizer
     public static Distribution? Throughput(IReadOnlyList<double> values)
     {
         if (values.Count == 0) return null;
-        var sample = new Sample(values.ToArray());
-        var hd = HarrellDavisQuantileEstimator.Instance;
-        double[] q = hd.Quantiles(sample, [new Probability(0.25), new Probability(0.5), new Probability(0.75)]);
-        double? lo = null, hi = null;
-        if (values.Count >= 3 && values.Distinct().Count() > 1)
-        {
-            var ci = hd.QuantileConfidenceIntervalEstimator(sample, new Probability(0.5)).ConfidenceInterval(ConfidenceLevel.L95);
-            lo = Math.Round(Math.Max(ci.Lower, values.Min()), 1);
-            hi = Math.Round(Math.Min(ci.Upper, values.Max()), 1);
-        }
-        return new Distribution(Math.Round(q[1], 1), Math.Round(q[0], 1), Math.Round(q[2], 1), lo, hi);
+        double[] q = Estimators.Quantiles(values, 0.25, 0.5, 0.75);
+        var ci = Estimators.MedianInterval(values);
+        return new Distribution(Math.Round(q[1], 1), Math.Round(q[0], 1), Math.Round(q[2], 1),
+            ci is var (lo, _) ? Math.Round(lo, 1) : null, ci is var (_, hi) ? Math.Round(hi, 1) : null);
     }
 }

@@ -18,24 +18,26 @@ public static class SummaryMarkdown
             sb.AppendLine($"- commit `{meta.GitCommit}` on {meta.Host} ({meta.Cpu}, {meta.Cores} cores), {meta.Dotnet}, {meta.Os}");
             sb.AppendLine($"- started {meta.Started:yyyy-MM-dd HH:mm:ss}Z{(meta.Finished is { } f ? $", finished {f:yyyy-MM-dd HH:mm:ss}Z" : "")}");
             if (meta.Shards.Count > 0) sb.AppendLine($"- shards: {string.Join(", ", meta.Shards)}");
+            if (meta.Partial) sb.AppendLine($"- **partial**: {meta.DoneRuns} of {meta.PlannedRuns} planned runs{(meta.Gaps.Length > 0 ? $" ({meta.Gaps})" : "")}");
             sb.AppendLine();
         }
         int runs = cells.Sum(c => c.Runs), failures = cells.Sum(c => c.Failures);
-        sb.AppendLine($"{cells.Count} cells, {runs} runs, {failures} failed runs (crash, abort, corrupt or timeout), "
+        sb.AppendLine($"{cells.Count} cells, {runs} runs, {failures} failed runs (crash, abort, corrupt, timeout, oom or error), "
             + $"{cells.Sum(c => c.Leak)} leaking runs, {cells.Sum(c => c.Error)} errors.").AppendLine();
         foreach (var chart in charts ?? []) sb.AppendLine($"![{Path.GetFileNameWithoutExtension(chart)}]({chart})").AppendLine();
         foreach (var group in cells.GroupBy(c => $"{c.Workload} {c.Args}").OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             sb.AppendLine($"## {group.Key}").AppendLine();
-            sb.AppendLine("| allocator | knobs | runs | outcomes | crash rate (95%) | ops/s median | 95% CI of median | Q1 - Q3 | peak RSS |");
-            sb.AppendLine("|---|---|---:|---|---|---:|---|---|---:|");
+            sb.AppendLine("| allocator | knobs | runs | outcomes | crash rate (95%) | ops/s median | 95% CI of median | Q1 - Q3 | peak RSS | peak - base |");
+            sb.AppendLine("|---|---|---:|---|---|---:|---|---|---:|---:|");
             foreach (var c in group.OrderByDescending(c => c.OpsMedian ?? -1))
             {
                 sb.Append($"| {c.Allocator} | {c.Key.Knobs} | {c.Runs} | {Outcomes(c)} | {Rate(c)} | ");
                 sb.Append(c.OpsMedian is double m ? Units.Rate(m) : "-").Append(" | ");
                 sb.Append(c.OpsCiLow is double lo && c.OpsCiHigh is double hi ? $"{Units.Rate(lo)} - {Units.Rate(hi)}" : "-").Append(" | ");
                 sb.Append(c.OpsQ1 is double q1 && c.OpsQ3 is double q3 ? $"{Units.Rate(q1)} - {Units.Rate(q3)}" : "-").Append(" | ");
-                sb.AppendLine(c.RssMedianKb is double rss ? $"{Units.Kb((long)rss)} |" : "- |");
+                sb.Append(c.RssMedianKb is double rss ? $"{Units.Kb((long)rss)} | " : "- | ");
+                sb.AppendLine(c.RssOverBaseMedianKb is double over ? $"{Units.Kb((long)over)} |" : "- |");
             }
             sb.AppendLine();
             foreach (var c in group.Where(c => c.FirstFailure.Length > 0))

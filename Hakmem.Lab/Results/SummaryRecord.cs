@@ -36,7 +36,9 @@ public sealed record SummaryRecord
     [Name("ops_per_sec_median_ci_low95"), Index(28)] public double? OpsCiLow { get; init; }
     [Name("ops_per_sec_median_ci_high95"), Index(29)] public double? OpsCiHigh { get; init; }
     [Name("peak_rss_kb_median"), Index(30)] public double? RssMedianKb { get; init; }
-    [Name("first_failure"), Index(31)] public string FirstFailure { get; init; } = "";
+    /// <summary>Median of peak - base over the finished runs: the workload's and allocator's memory without the runtime's floor.</summary>
+    [Name("rss_over_base_kb_median"), Index(31), Optional] public double? RssOverBaseMedianKb { get; init; }
+    [Name("first_failure"), Index(32)] public string FirstFailure { get; init; } = "";
 
     [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject);
 }

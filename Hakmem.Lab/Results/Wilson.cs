@@ -15,8 +15,8 @@ public static class Wilson
         return (Math.Max(0, center - half), Math.Min(1, center + half));
     }
 
-    /// <summary>"0/20 crashes: rate < 16% at 95%" or "3/20 crashes: rate 15% (5.2%-36%) at 95%".</summary>
-    public static string Describe(int failures, int runs, string what = "crashes")
+    /// <summary>"0/20 runs failed: rate < 16% at 95%" or "3/20 runs failed: rate 15% (5.2%-36%) at 95%".</summary>
+    public static string Describe(int failures, int runs, string what = "runs failed")
     {
         var (lo, hi) = Interval(failures, runs);
         if (failures == 0) return $"{failures}/{runs} {what}: rate < {Percent(hi)} at 95%";

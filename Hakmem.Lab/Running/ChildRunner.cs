@@ -3,16 +3,22 @@ using System.Text.Json;
 
 namespace Hakmem.Lab.Running;
 
-/// <summary>What one isolated run produced.</summary>
+/// <summary>What one isolated run produced. For a run that reported, the figures are the report's; for a
+/// timeout, Seconds is the wall time until the kill and PeakRssKb the highest VmHWM seen while it ran.</summary>
 public sealed record RunResult(Outcome Outcome, int ExitCode, int? Signal, double Seconds, long Ops, double OpsPerSec,
-    long? LeakedBlocks, long? LeakedBytes, long PeakRssKb, string Message, WorkerReport? Report);
+    long? LeakedBlocks, long? LeakedBytes, long PeakRssKb, string Message, WorkerReport? Report)
+{
+    public long? BaseRssKb => Report?.BaseRssKb;
+    public string Routes => Report?.Stats?.Routes?.ToString() ?? "";
+}
 
 /// <summary>Runs a RunSpec in a child process (this same program in its hidden worker mode), enforces
 /// the timeout by killing the child's whole process tree, and classifies how it ended. A crash kills
 /// one run, never the lab.</summary>
-public sealed class ChildRunner(WorkerCommand command)
+public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<string, string>? environment = null)
 {
     public const string TieredCompilationVariable = "DOTNET_TieredCompilation";
+    private static readonly TimeSpan RssPoll = TimeSpan.FromMilliseconds(100);
 
     public async Task<RunResult> RunAsync(RunSpec spec, TimeSpan timeout, CancellationToken cancel = default)
     {
@@ -35,32 +41,59 @@ public sealed class ChildRunner(WorkerCommand command)
         // compiled ahead of time: no tier-0 code and no tier-up during a measured run (which made short
         // runs slower than long ones, hakmem's slow paths most). A value set by the user wins.
         if (Environment.GetEnvironmentVariable(TieredCompilationVariable) == null) psi.Environment[TieredCompilationVariable] = "0";
+        if (environment != null)
+            foreach (var (k, v) in environment) psi.Environment[k] = v;
 
+        var clock = Stopwatch.StartNew();
         using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {command.FileName}");
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancel);
         var stderr = process.StandardError.ReadToEndAsync(cancel);
         bool timedOut = false;
+        long peakSeen = 0;
         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel))
         {
             limit.CancelAfter(timeout);
             try
             {
-                await process.WaitForExitAsync(limit.Token);
+                var exited = process.WaitForExitAsync(limit.Token);
+                // What a run that never reports would otherwise leave unknown: its memory while it ran.
+                while (await Task.WhenAny(exited, Task.Delay(RssPoll, limit.Token)) != exited)
+                {
+                    limit.Token.ThrowIfCancellationRequested();
+                    peakSeen = Math.Max(peakSeen, PeakRssOf(process.Id));
+                }
+                await exited;
             }
             catch (OperationCanceledException)
             {
                 timedOut = !cancel.IsCancellationRequested;
+                peakSeen = Math.Max(peakSeen, PeakRssOf(process.Id));
                 try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
                 await process.WaitForExitAsync(CancellationToken.None);
                 cancel.ThrowIfCancellationRequested();
             }
         }
+        double wall = clock.Elapsed.TotalSeconds;
         string output = await stdout, errors = await stderr;
-        var report = timedOut ? null : WorkerReport.Find(output);
+        var report = WorkerReport.Find(output);
         var verdict = Classifier.Classify(process.ExitCode, timedOut, report, errors, timeout.TotalSeconds);
-        return new RunResult(verdict.Outcome, timedOut ? -1 : process.ExitCode, verdict.Signal, report?.Seconds ?? 0, report?.Ops ?? 0,
-            report?.OpsPerSec ?? 0, report?.LeakedBlocks, report?.LeakedBytes, report?.PeakRssKb ?? 0, verdict.Message, report);
+        return new RunResult(verdict.Outcome, process.ExitCode, verdict.Signal,
+            report?.Seconds ?? (timedOut ? Math.Round(wall, 3) : 0), report?.Ops ?? 0, report?.OpsPerSec ?? 0,
+            report?.LeakedBlocks, report?.LeakedBytes, report?.PeakRssKb is > 0 and var rss ? rss : peakSeen, verdict.Message, report);
+    }
+
+    /// <summary>VmHWM of a running process, in KiB; 0 when it is gone or unreadable.</summary>
+    private static long PeakRssOf(int pid)
+    {
+        try
+        {
+            return Worker.ParseStatusKb(File.ReadLines($"/proc/{pid}/status"), "VmHWM:");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
+        }
     }
 }
 

@@ -1,41 +1,100 @@
 namespace Hakmem.Lab.Running;
 
-/// <summary>Turns how a worker process ended into an <see cref="Outcome"/> and the one line that says
-/// why. The worker's own report wins when there is one; otherwise the exit status and stderr decide:
-/// .NET turns some access violations into SIGABRT with "AccessViolationException" on stderr, and an
-/// unhandled HeapCorruptionException also ends in SIGABRT, so the signal alone is not enough.</summary>
+/// <summary>Turns how a worker process ended into an <see cref="Outcome"/> and the one line that says why.
+/// The rules, in order:
+/// <list type="number">
+/// <item>Killed at the timeout: <c>timeout</c>.</item>
+/// <item>A report, and the exit status it implies (0; 2 for an <c>error</c> report): the report decides.</item>
+/// <item>Otherwise the process died, before or after reporting; the death decides
+/// (<see cref="Death"/>). After a report of <c>ok</c> or <c>leak</c> the outcome is the death's and the
+/// message says both ("reported ok, then killed by SIGSEGV at exit"); after a report that already is a
+/// failure, that failure stays and the death is added to its message. The report's figures are kept.</item>
+/// </list>
+/// A death is read from the signal first, then from stderr: SIGSEGV, SIGBUS, SIGILL and SIGFPE are
+/// <c>crash</c> whatever stderr says. Otherwise (SIGABRT, another signal, a non-zero exit) the first of
+/// these stderr signatures that is present decides, in this order: AccessViolationException
+/// (.NET reports a managed access violation as SIGABRT) <c>crash</c>; HeapCorruptionException
+/// <c>abort</c>; a fail-fast (Environment.FailFast, "Process terminated.") <c>abort</c>; a glibc heap
+/// message (<see cref="GlibcHeapMessages"/>) <c>abort</c>; OutOfMemoryException <c>oom</c>. With none of
+/// them: SIGABRT <c>abort</c>, another signal <c>crash</c>, a non-zero exit <c>error</c>.</summary>
 public static class Classifier
 {
     public sealed record Verdict(Outcome Outcome, int? Signal, string Message);
 
+    /// <summary>What glibc prints before it aborts on a broken heap.</summary>
+    public static readonly IReadOnlyList<string> GlibcHeapMessages =
+        ["free(): ", "malloc(): ", "realloc(): ", "double free or corruption", "corrupted size vs", "corrupted double-linked list", "munmap_chunk(): ", "malloc_consolidate(): "];
+
     public static Verdict Classify(int exitCode, bool timedOut, WorkerReport? report, string stderr, double timeoutSeconds)
     {
-        int? signal = exitCode > 128 && exitCode < 128 + 65 ? exitCode - 128 : null;
-        string first = FirstMeaningfulLine(stderr);
-        if (timedOut) return new(Outcome.Timeout, null, $"no result after {timeoutSeconds:0.#} s: killed");
-        if (report != null)
+        int? signal = SignalOf(exitCode);
+        if (timedOut)
         {
-            Outcome o = report.Status switch
-            {
-                "ok" => report.LeakedBlocks > 0 ? Outcome.Leak : Outcome.Ok,
-                "corrupt" => Outcome.Corrupt,
-                "abort" => Outcome.Abort,
-                "crash" => Outcome.Crash,
-                "oom" => Outcome.Oom,
-                _ => Outcome.Error,
-            };
-            string msg = report.Message ?? (o == Outcome.Leak ? $"{report.LeakedBlocks} blocks ({report.LeakedBytes} bytes) still live after the workload freed everything" : "");
-            return new(o, signal, msg);
+            string killed = $"killed by SIGKILL after {timeoutSeconds:0.#} s";
+            return new(Outcome.Timeout, 9, report == null ? $"no result within the timeout: {killed}" : $"reported {report.Status}, then did not exit: {killed}");
         }
-        if (stderr.Contains("HeapCorruptionException", StringComparison.Ordinal)
-            || stderr.Contains("Environment.FailFast", StringComparison.Ordinal)
-            || stderr.Contains("Process terminated.", StringComparison.Ordinal) && !stderr.Contains("AccessViolation", StringComparison.Ordinal))
-            return new(Outcome.Abort, signal, first);
-        if (stderr.Contains("OutOfMemoryException", StringComparison.Ordinal))
-            return new(Outcome.Oom, signal, first);
-        if (signal != null || stderr.Contains("AccessViolationException", StringComparison.Ordinal))
-            return new(Outcome.Crash, signal, first.Length > 0 ? first : $"killed by signal {signal} ({SignalName(signal)})");
-        return new(Outcome.Error, null, first.Length > 0 ? first : $"exit code {exitCode} without a result line");
+        if (report != null && exitCode == ExpectedExitCode(report)) return FromReport(report, signal);
+        var (death, text) = Death(exitCode, signal, stderr);
+        if (death == null)
+            return new(Outcome.Error, null, report == null ? "exit code 0 without a result line" : $"reported {report.Status}, then exited with code 0");
+        if (report == null) return new(death.Value, signal, text);
+        var reported = FromReport(report, signal);
+        if (reported.Outcome is Outcome.Ok or Outcome.Leak)
+            return new(death.Value, signal, $"reported {report.Status}, then {text} at exit");
+        return reported with { Message = $"{reported.Message}; then {text}" };
+    }
+
+    /// <summary>The exit status a worker ends with after this report.</summary>
+    public static int ExpectedExitCode(WorkerReport report) => report.Status == "error" ? 2 : 0;
+
+    private static Verdict FromReport(WorkerReport report, int? signal)
+    {
+        Outcome o = report.Status switch
+        {
+            "ok" => report.LeakedBlocks > 0 ? Outcome.Leak : Outcome.Ok,
+            "corrupt" => Outcome.Corrupt,
+            "abort" => Outcome.Abort,
+            "crash" => Outcome.Crash,
+            "oom" => Outcome.Oom,
+            _ => Outcome.Error,
+        };
+        string msg = report.Message ?? (o == Outcome.Leak ? $"{report.LeakedBlocks} blocks ({report.LeakedBytes} bytes) still live after the workload freed everything" : "");
+        return new(o, signal, msg);
+    }
+
+    /// <summary>How a process that did not end cleanly died, and the words for it; (null, "") for exit 0.</summary>
+    public static (Outcome? Outcome, string Text) Death(int exitCode, int? signal, string stderr)
+    {
+        if (exitCode == 0) return (null, "");
+        string how = signal is int s ? $"killed by {SignalName(s)}" : $"exited with code {exitCode}";
+        string first = FirstMeaningfulLine(stderr);
+        string Say(string line) => line.Length > 0 ? $"{how}: {line}" : how;
+        if (signal is 11 or 7 or 4 or 8) return (Outcome.Crash, Say(first));
+        if (Has(stderr, "AccessViolationException")) return (Outcome.Crash, Say(Line(stderr, "AccessViolationException")));
+        if (Has(stderr, "HeapCorruptionException")) return (Outcome.Abort, Say(Line(stderr, "HeapCorruptionException")));
+        if (Has(stderr, "Environment.FailFast") || Has(stderr, "Process terminated.")) return (Outcome.Abort, Say(FailFastLine(stderr)));
+        if (GlibcHeapMessages.FirstOrDefault(m => Has(stderr, m)) is string glibc) return (Outcome.Abort, Say(Line(stderr, glibc)));
+        if (Has(stderr, "OutOfMemoryException")) return (Outcome.Oom, Say(Line(stderr, "OutOfMemoryException")));
+        if (signal == 6) return (Outcome.Abort, Say(first));
+        if (signal != null) return (Outcome.Crash, Say(first));
+        return (Outcome.Error, Say(first));
+    }
+
+    /// <summary>A process killed by signal N exits with status 128 + N.</summary>
+    public static int? SignalOf(int exitCode) => exitCode > 128 && exitCode < 128 + 65 ? exitCode - 128 : null;
+
+    private static bool Has(string stderr, string what) => stderr.Contains(what, StringComparison.Ordinal);
+
+    private static string Line(string stderr, string what) =>
+        Clip(stderr.Split('\n').Select(l => l.Trim()).First(l => l.Contains(what, StringComparison.Ordinal)));
+
+    /// <summary>.NET prints "Process terminated." and then the fail-fast message on the next line.</summary>
+    private static string FailFastLine(string stderr)
+    {
+        var lines = stderr.Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToList();
+        int i = lines.FindIndex(l => l.StartsWith("Process terminated.", StringComparison.Ordinal));
+        if (i >= 0 && i + 1 < lines.Count && !lines[i + 1].StartsWith("at ", StringComparison.Ordinal)) return Clip(lines[i + 1]);
+        return FirstMeaningfulLine(stderr);
     }
 
     /// <summary>The stderr line that says most: the first naming an exception or a hakmem message,

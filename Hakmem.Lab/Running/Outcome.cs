@@ -28,6 +28,11 @@ public static class OutcomeNames
     public static Outcome Parse(string s) =>
         Enum.TryParse<Outcome>(s, ignoreCase: true, out var o) ? o : throw new FormatException($"unknown outcome '{s}'");
 
-    /// <summary>Outcomes that count as the allocator failing (crash rate numerator).</summary>
-    public static bool IsFailure(this Outcome o) => o is Outcome.Crash or Outcome.Abort or Outcome.Corrupt or Outcome.Timeout;
+    /// <summary>Every outcome but ok and leak is a failed run (the failure rate's numerator, and what
+    /// compare gates on): a run that crashed, aborted, corrupted, hung, ran out of memory or could not
+    /// run measured nothing. A leak finished and is counted on its own.</summary>
+    public static bool IsFailure(this Outcome o) => o is not (Outcome.Ok or Outcome.Leak);
+
+    /// <summary>The run finished and its throughput is a sample.</summary>
+    public static bool Finished(this Outcome o) => o is Outcome.Ok or Outcome.Leak;
 }

@@ -19,6 +19,9 @@ public static unsafe class SelfTest
         ("failfast", Outcome.Abort, "Environment.FailFast, as a fail-fast guard does"),
         ("crash", Outcome.Crash, "a real SIGSEGV in native code"),
         ("crash-av", Outcome.Crash, "a wild write from managed code: .NET reports AccessViolationException and aborts"),
+        ("crash-at-exit", Outcome.Crash, "a clean run reported, then a SIGSEGV while the process exits"),
+        ("abort-at-exit", Outcome.Abort, "a clean run reported, then a fail-fast while the process exits"),
+        ("exit-code-after-report", Outcome.Error, "a clean run reported, then exit code 3"),
         ("oom", Outcome.Oom, "hakmem under a 4 MiB cap: Alloc returns null"),
         ("hang", Outcome.Timeout, "never finishes: killed at the timeout"),
         ("error", Outcome.Error, "an allocator that is not installed"),
@@ -75,6 +78,15 @@ public static unsafe class SelfTest
                 using var heap = new HakmemHeap(new HakmemOptions { MaxMemoryBytes = 4 << 20 });
                 return Worker.Report(Worker.FromResult(new RandomMixed(1_000_000, 100_000, 1).Run(new HakmemAllocator(heap))), 0);
             }
+            case "crash-at-exit":
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => NativeMemset((void*)0x10, 1, 4096);
+                return Run(spec with { SelfTest = "ok" });
+            case "abort-at-exit":
+                AppDomain.CurrentDomain.ProcessExit += (_, _) => Environment.FailFast("hakmem guard: invariant violated at exit (selftest)");
+                return Run(spec with { SelfTest = "ok" });
+            case "exit-code-after-report":
+                Run(spec with { SelfTest = "ok" });
+                return 3;
             case "hang":
                 Thread.Sleep(Timeout.Infinite);
                 return 0;

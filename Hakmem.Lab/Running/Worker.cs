@@ -1,4 +1,4 @@
-using System.Runtime.InteropServices;
+using System.Globalization;
 using System.Text.Json;
 using Hakmem.Lab.Backends;
 using Hakmem.Workloads;
@@ -7,7 +7,9 @@ namespace Hakmem.Lab.Running;
 
 /// <summary>The child side: runs one RunSpec in this process and prints one <see cref="WorkerReport"/>
 /// line. The workload runs twice, a short warm-up (JIT tiers and allocator state) and the measured run.
-/// Anything that kills the process instead is classified by the parent from the exit status and stderr.</summary>
+/// The report is printed last, after the heap is disposed, so a crash in the heap's teardown is a death
+/// after the report, not a clean run. Anything that kills the process is classified by the parent
+/// from the exit status and stderr.</summary>
 public static unsafe class Worker
 {
     public const string CommandName = "__worker";
@@ -28,26 +30,9 @@ public static unsafe class Worker
         {
             var workload = spec.Parse();
             var backend = spec.Backend;
-            if (backend.IsHakmem)
-            {
-                using var heap = new HakmemHeap(spec.Hakmem);
-                var result = Measure(workload, new HakmemAllocator(heap));
-                var measured = FromResult(result); // peak RSS read before the audit: the lab's own bookkeeping is not the workload's
-                if (result.Failure != null) return Report(measured, 0);
-                var audit = heap.Audit();
-                var report = measured with
-                {
-                    LeakedBlocks = audit.LiveBlocks,
-                    LeakedBytes = audit.LiveBytes,
-                    Violations = audit.Violations.Count > 0 ? audit.Violations : null,
-                    Stats = heap.Stats(),
-                };
-                if (report.Status == "ok" && audit.Violations.Count > 0)
-                    report = report with { Status = "corrupt", Message = $"audit: {audit.Violations[0]}" };
-                return Report(report, 0);
-            }
-            if (backend.IsNative) return Report(FromResult(Measure(workload, NativeAllocator.Load(backend))), 0);
-            return Report(FromResult(Measure(workload, BumpAllocator.Create())), 0);
+            if (backend.IsHakmem) return Report(RunHakmem(workload, spec.Hakmem), 0);
+            if (backend.IsNative) return Report(Measure(workload, NativeAllocator.Load(backend)), 0);
+            return Report(Measure(workload, BumpAllocator.Create()), 0);
         }
         catch (Exception e) when (e is WorkloadArgumentException or BackendUnavailableException or ArgumentException)
         {
@@ -55,10 +40,43 @@ public static unsafe class Worker
         }
     }
 
-    public static WorkloadResult Measure<TAlloc>(WorkloadSpec workload, TAlloc allocator) where TAlloc : struct, IAllocator<TAlloc>
+    /// <summary>The workload on a heap of its own, then the audit (the leak count, broken invariants), then
+    /// the heap's disposal: the report is complete only once all of that has run.</summary>
+    private static WorkerReport RunHakmem(WorkloadSpec workload, HakmemOptions options)
     {
+        var heap = new HakmemHeap(options);
+        try
+        {
+            RouteCounts? warmRoutes = null;
+            var measured = Measure(workload, new HakmemAllocator(heap), () => warmRoutes = heap.Stats().Routes); // peak RSS read before the audit: the lab's own bookkeeping is not the workload's
+            if (measured.Status is "abort" or "crash") return measured; // the heap is not in a state to be walked
+            var audit = heap.Audit();
+            var stats = heap.Stats();
+            var report = measured with
+            {
+                LeakedBlocks = audit.LiveBlocks,
+                LeakedBytes = audit.LiveBytes,
+                Violations = audit.Violations.Count > 0 ? audit.Violations : null,
+                Stats = stats with { Routes = warmRoutes != null ? stats.Routes?.Since(warmRoutes) : stats.Routes }, // the measured run's routes
+            };
+            if (audit.Violations.Count > 0) report = report with { Status = "corrupt", Message = $"audit: {audit.Violations[0]}" };
+            return report;
+        }
+        finally
+        {
+            heap.Dispose();
+        }
+    }
+
+    /// <summary>Warm-up, then the measured run; the RSS before either is the runtime's floor.</summary>
+    public static WorkerReport Measure<TAlloc>(WorkloadSpec workload, TAlloc allocator, Action? afterWarmup = null) where TAlloc : struct, IAllocator<TAlloc>
+    {
+        long baseRss = CurrentRssKb();
         var warm = workload.Warmup().Run(allocator);
-        return warm.Failure != null || warm.Corruptions > 0 || warm.OutOfMemory ? warm : workload.Run(allocator);
+        bool warmFailed = warm.Failure != null || warm.Corruptions > 0 || warm.OutOfMemory;
+        if (!warmFailed) afterWarmup?.Invoke();
+        var result = warmFailed ? warm : workload.Run(allocator);
+        return FromResult(result) with { BaseRssKb = baseRss };
     }
 
     public static WorkerReport FromResult(WorkloadResult r)
@@ -88,17 +106,29 @@ public static unsafe class Worker
     }
 
     /// <summary>Peak resident set size of this process (VmHWM), in KiB.</summary>
-    public static long PeakRssKb()
+    public static long PeakRssKb() => SelfStatusKb("VmHWM:");
+
+    /// <summary>Resident set size of this process now (VmRSS), in KiB.</summary>
+    public static long CurrentRssKb() => SelfStatusKb("VmRSS:");
+
+    private static long SelfStatusKb(string field)
     {
         try
         {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line.AsSpan(6).Trim().TrimEnd("kB").Trim(), System.Globalization.CultureInfo.InvariantCulture);
+            return ParseStatusKb(File.ReadLines("/proc/self/status"), field);
         }
         catch (IOException)
         {
+            return 0;
         }
+    }
+
+    /// <summary>A "Name:   1234 kB" line of /proc/PID/status; 0 when it is missing.</summary>
+    public static long ParseStatusKb(IEnumerable<string> status, string field)
+    {
+        foreach (var line in status)
+            if (line.StartsWith(field, StringComparison.Ordinal))
+                return long.TryParse(line.AsSpan(field.Length).Trim().TrimEnd("kB").Trim(), NumberStyles.Integer, CultureInfo.InvariantCulture, out long kb) ? kb : 0;
         return 0;
     }
 }

@@ -14,6 +14,8 @@ public sealed record WorkerReport
     public double Seconds { get; init; }
     public double OpsPerSec { get; init; }
     public long PeakRssKb { get; init; }
+    /// <summary>RSS just before the workload's first allocation: the runtime's own floor.</summary>
+    public long? BaseRssKb { get; init; }
     public long? LeakedBlocks { get; init; }
     public long? LeakedBytes { get; init; }
     public long? CorruptOp { get; init; }

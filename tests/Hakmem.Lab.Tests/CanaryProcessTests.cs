@@ -22,6 +22,7 @@ public class CanaryProcessTests
         var canary = Canary.All.Single(c => c.Name == name);
         var bad = await Run(Shortened(canary.Injected));
         Assert.True(bad.Outcome == expected, $"{name}: expected {expected.Name()}, got {bad.Outcome.Name()}: {bad.Message}");
+        Assert.True(canary.Detects(bad.Outcome));
         var clean = await Run(Shortened(canary.Target));
         Assert.True(clean.Outcome == Outcome.Ok, $"{name} clean cell: {clean.Outcome.Name()}: {clean.Message}");
     }
@@ -31,8 +32,35 @@ public class CanaryProcessTests
     {
         var canary = Canary.All.Single(c => c.Bug == SeedBug.UnownedDrain);
         var outcomes = new List<Outcome>();
-        for (int i = 0; i < 5 && !outcomes.Any(Canary.Detected); i++) outcomes.Add((await Run(Shortened(canary.Injected))).Outcome);
-        Assert.Contains(outcomes, Canary.Detected);
+        for (int i = 0; i < 5 && !outcomes.Any(canary.Detects); i++) outcomes.Add((await Run(Shortened(canary.Injected))).Outcome);
+        Assert.Contains(outcomes, canary.Detects);
+    }
+
+    [Theory]
+    [InlineData("registry-miss", Outcome.Timeout)]
+    [InlineData("registry-miss", Outcome.Crash)]
+    [InlineData("p0-double-count", Outcome.Leak)]
+    [InlineData("libc-fallback", Outcome.Oom)]
+    [InlineData("tls-list-disconnect", Outcome.Error)]
+    public void A_failure_that_is_not_the_bugs_own_is_not_a_detection(string name, Outcome outcome)
+    {
+        Assert.False(Canary.All.Single(c => c.Name == name).Detects(outcome));
+    }
+
+    [Fact]
+    public async Task The_tls_list_disconnect_canary_loses_blocks_through_the_TLS_List()
+    {
+        // One thread: no remote frees, so no drain; the blocks can only be lost where the TLS List spills.
+        var canary = Canary.All.Single(c => c.Bug == SeedBug.TlsListDisconnect);
+        var traced = new ChildRunner(Hklab.Command, new Dictionary<string, string> { ["HAKMEM_FREE_ROUTE_TRACE"] = "1" });
+        var r = await traced.RunAsync(canary.Injected with { Workload = "random_mixed", Arguments = ["200000", "4096", "7"] }, TimeSpan.FromSeconds(120));
+        Assert.Equal(Outcome.Leak, r.Outcome);
+        Assert.True(r.Report!.Stats!.Spills > 0);
+        var routes = r.Report.Stats.Routes!;
+        Assert.Equal(0, routes.FreeSll);
+        Assert.True(routes.FreeList > 0, r.Routes);
+        var viaSll = await Run(canary.Injected with { Workload = "random_mixed", Arguments = ["200000", "4096", "7"], Hakmem = canary.Injected.Hakmem with { TlsList = false } });
+        Assert.Equal(Outcome.Ok, viaSll.Outcome);
     }
 
     [Fact]

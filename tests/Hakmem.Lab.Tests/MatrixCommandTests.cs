@@ -26,6 +26,12 @@ public class MatrixCommandTests
             Assert.False(string.IsNullOrEmpty(meta.Cpu));
             Assert.True(File.Exists(Path.Combine(dir, RunsCsv.SummaryMarkdown)));
             Assert.Contains("runs 12/12", o.Stdout);
+            // The runtime's floor is recorded beside the peak, and the summary shows what lies above it.
+            Assert.All(runs, r => Assert.True(r.BaseRssKb > 10_000 && r.BaseRssKb < r.PeakRssKb, $"base {r.BaseRssKb} KB, peak {r.PeakRssKb} KB"));
+            Assert.All(summary, s => Assert.True(s.RssOverBaseMedianKb > 0 && s.RssOverBaseMedianKb < s.RssMedianKb));
+            Assert.Contains("| peak - base |", File.ReadAllText(Path.Combine(dir, RunsCsv.SummaryMarkdown)));
+            Assert.Equal(12, meta.DoneRuns);
+            Assert.False(meta.Partial);
         }
         finally
         {

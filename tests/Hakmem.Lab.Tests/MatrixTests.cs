@@ -86,12 +86,64 @@ public class MatrixTests
             string whole = await RunPart(Shard.Whole);
             var parts = new List<string>();
             foreach (int k in new[] { 2, 1, 3 }) parts.Add(await RunPart(new Shard(k, 3)));
-            var (merged, meta) = Merge.Load(parts);
+            var set = Merge.Load(parts);
+            var (merged, meta) = (set.Runs, set.Meta);
             Assert.Equal(["1/3", "2/3", "3/3"], meta.Shards);
-            Assert.Empty(Merge.Missing(meta.Shards));
+            Assert.False(set.IsPartial);
+            Assert.False(meta.Partial);
             var expected = RunsCsv.Read(Path.Combine(whole, RunsCsv.RunsFile));
             Assert.Equal(expected.Select(r => r with { Time = default }), merged.Select(r => r with { Time = default }));
             Assert.Equal(Summarizer.Summarize(expected), Summarizer.Summarize(merged));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public async Task A_shard_left_out_or_cut_short_fails_the_merge_unless_allowed()
+    {
+        var def = Def(runs: 2);
+        var cells = def.Expand();
+        var plan = MatrixDefinition.Plan(cells, def.Runs);
+        string id = MatrixDefinition.Id(cells, def.Runs);
+        string root = Path.Combine(Path.GetTempPath(), $"hklab-merge-{Guid.NewGuid():N}");
+        async Task<string> RunPart(Shard s)
+        {
+            string dir = Path.Combine(root, s.ToString().Replace('/', '-'));
+            var meta = new ResultMeta { CommandLine = "test", MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count, Shards = [s.ToString()] };
+            var runs = await new MatrixRunner(Fake, TextWriter.Null, false).RunAsync(s.Select(plan), dir, meta, _ => TimeSpan.FromSeconds(1), id, default);
+            ResultSet.WriteSummaries(dir, runs, meta);
+            return dir;
+        }
+        try
+        {
+            string one = await RunPart(new Shard(1, 3)), two = await RunPart(new Shard(2, 3)), three = await RunPart(new Shard(3, 3));
+            string output = Path.Combine(root, "merged");
+            var leftOut = Hklab.Run("merge", one, three, "--out", output);
+            Assert.Equal(1, leftOut.ExitCode);
+            Assert.Contains("shard 2/3 missing", leftOut.Stderr);
+            Assert.False(Directory.Exists(output), "nothing is written for a partial merge");
+
+            // Shard 3 cut short: its last run never made it into runs.csv.
+            string runsFile = Path.Combine(three, RunsCsv.RunsFile);
+            var lines = File.ReadAllLines(runsFile);
+            string lost = lines[^1].Split(',')[0];
+            File.WriteAllLines(runsFile, lines[..^1]);
+            var cut = Hklab.Run("merge", one, two, three, "--out", output);
+            Assert.Equal(1, cut.ExitCode);
+            Assert.Contains($"1 run of the shards given missing ({lost})", cut.Stderr);
+
+            var allowed = Hklab.Run("merge", one, three, "--out", output, "--allow-partial");
+            Assert.Equal(0, allowed.ExitCode);
+            Assert.Contains("partial", allowed.Stderr);
+            var meta = ResultMeta.Read(output)!;
+            Assert.True(meta.Partial);
+            Assert.Equal(plan.Count, meta.PlannedRuns);
+            Assert.Equal(RunsCsv.Read(Path.Combine(output, RunsCsv.RunsFile)).Count, meta.DoneRuns);
+            Assert.Contains("**partial**", File.ReadAllText(Path.Combine(output, RunsCsv.SummaryMarkdown)));
+            Assert.Contains("shard 2/3 missing", File.ReadAllText(Path.Combine(output, RunsCsv.SummaryMarkdown)));
         }
         finally
         {

@@ -19,7 +19,7 @@ public class RunCommandTests
         Assert.All(rows, r => Assert.Equal(200000, r.Ops));
         Assert.All(rows, r => Assert.Equal(0, r.LeakedBlocks));
         Assert.Equal([1, 2, 3], rows.Select(r => r.Run));
-        Assert.Contains("0/3 crashes", o.Stdout);
+        Assert.Contains("0/3 runs failed", o.Stdout);
         File.Delete(csv);
     }
 
