@@ -5,8 +5,9 @@ namespace Hakmem;
 
 /// <summary>One thread's cache of one class, top tier first (the order is <see cref="TierOrder"/>'s). A
 /// tier that is switched off has cap 0, so the fast path tests counts against caps and never reads an
-/// option. Every block in any tier belongs to a span owned by this thread.</summary>
-[StructLayout(LayoutKind.Sequential)]
+/// option. Every block in any tier belongs to a span owned by this thread. One cache line per class: the
+/// free path finds a class's record with a shift, and touches one line for it.</summary>
+[StructLayout(LayoutKind.Sequential, Size = 64)]
 internal unsafe struct ClassCache
 {
     public void** Fast;          // fast tier: array of FastCap blocks

@@ -24,14 +24,23 @@ public static class Program
         root.Subcommands.Add(CanariesCommand.Create());
         root.Subcommands.Add(MicroCommand.Create());
         root.Subcommands.Add(SelftestCommand.Create());
+        string commands = string.Join(", ", root.Subcommands.Select(c => c.Name));
+        if (args.Length == 0) return Usage($"hklab: no command given; commands: {commands} (hklab --help says what each does)");
+        if (!args[0].StartsWith('-') && root.Subcommands.All(c => c.Name != args[0]))
+            return Usage($"hklab: no command '{args[0]}'; commands: {commands}");
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)
         {
-            // Usage errors exit 2, as the lab's own argument errors do; the message names the bad value.
-            foreach (var error in parsed.Errors) Console.Error.WriteLine($"hklab: {error.Message}");
-            Console.Error.WriteLine($"Try 'hklab {string.Join(' ', args.TakeWhile(a => !a.StartsWith('-')).Take(1))} --help'.".Replace("  ", " "));
-            return 2;
+            // Usage errors exit 2, as the lab's own argument errors do: one line, naming the bad value.
+            string command = root.Subcommands.Any(c => c.Name == args[0]) ? $" {args[0]}" : "";
+            return Usage($"hklab{command}: {Cli.CommandGuard.OneLine(parsed.Errors[0].Message)} (hklab{command} --help lists what it takes)");
         }
         return parsed.Invoke();
+    }
+
+    private static int Usage(string message)
+    {
+        Console.Error.WriteLine(message);
+        return 2;
     }
 }

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Hakmem.Lab.Canaries;
+using Hakmem.Lab.Output;
 using Hakmem.Lab.Results;
 using Hakmem.Lab.Running;
 
@@ -15,36 +16,37 @@ public static class CanariesCommand
 
     public static Command Create()
     {
-        var runs = new Option<int>("--runs", "-n") { Description = "runs per canary and per clean cell", DefaultValueFactory = _ => 20 };
+        var runs = NumberOption.Int("--runs", "runs per canary and per clean cell (default 20)", 1, MatrixCommand.MaxRuns);
+        runs.Aliases.Add("-n");
         var only = new Option<string?>("--only") { Description = "run only these canaries (comma-separated names)" };
-        var csv = new Option<string?>("--csv") { Description = "write every run (canary and clean) as a runs file" };
+        var csv = new Option<string?>("--csv") { Description = "write every run (canary and clean) as a runs file, a row as each run ends; refused when the file exists, unless --force" };
+        var force = new Option<bool>("--force") { Description = "with --csv: an existing file is moved aside to FILE.old-<time>, never deleted" };
         var cmd = new Command("canaries", "Re-create each bug of the seeds (HAKMEM_INJECT) in the cell where it hurt, next to the same cell\n"
             + "without it, and report how often the lab detects it. " + string.Join("; ", Canary.All.Select(c => $"{c.Name}: {c.Recreates}")) + ".");
         cmd.Options.Add(runs);
         cmd.Options.Add(only);
         cmd.Options.Add(csv);
-        cmd.SetAction(async (r, cancel) =>
+        cmd.Options.Add(force);
+        cmd.SetAction((r, cancel) => CommandGuard.Run("canaries", async () =>
         {
-            int n = r.GetValue(runs);
-            if (n < 1)
-            {
-                Console.Error.WriteLine($"hklab canaries: --runs {n} is not valid: expected at least 1");
-                return 2;
-            }
+            int n = r.GetValue(runs) ?? 20;
             IReadOnlyList<Canary> selected = Canary.All;
-            if (r.GetValue(only) is string names)
+            if (ListOption.Items("--only", r.GetValue(only), "registry-miss,unowned-drain") is { } wanted)
             {
-                var wanted = ListOption.Items(names);
                 var unknown = wanted.Where(w => Canary.All.All(c => c.Name != w)).ToList();
                 if (unknown.Count > 0)
-                {
-                    Console.Error.WriteLine($"hklab canaries: unknown canary '{unknown[0]}': expected {string.Join(", ", Canary.All.Select(c => c.Name))}");
-                    return 2;
-                }
+                    throw new ArgumentException($"unknown canary '{unknown[0]}': expected {string.Join(", ", Canary.All.Select(c => c.Name))}");
                 selected = Canary.All.Where(c => wanted.Contains(c.Name)).ToList();
             }
-            var runner = new ChildRunner(WorkerCommand.ForThisProcess());
-            var records = new List<RunRecord>();
+            CsvAppender<RunRecord>? file = null;
+            if (r.GetValue(csv) is string path)
+            {
+                var (full, aside) = ExistingFile.Claim("--csv", path, r.GetValue(force));
+                if (aside != null) Console.WriteLine($"{path} existed: moved aside to {aside}");
+                file = CsvAppender<RunRecord>.Create(full);
+            }
+            using var records = file;
+            var runner = new ChildRunner(WorkerSnapshot.Pinned);
             var lines = new List<string> { "| canary | seed | cell | detected | outcomes with the canary | clean cell | expected |", "|---|---|---|---:|---|---|---|" };
             bool pass = true;
             foreach (var canary in selected)
@@ -55,12 +57,20 @@ public static class CanariesCommand
                 var clean = new List<RunResult>();
                 for (int i = 1; i <= n && !cancel.IsCancellationRequested; i++)
                 {
-                    var withBug = await runner.RunAsync(canary.Injected, timeout, cancel);
-                    var without = await runner.RunAsync(canary.Target, timeout, cancel);
+                    RunResult withBug, without;
+                    try
+                    {
+                        withBug = await runner.RunAsync(canary.Injected, timeout, cancel);
+                        without = await runner.RunAsync(canary.Target, timeout, cancel);
+                    }
+                    catch (OperationCanceledException)
+                    {
+                        break;
+                    }
                     bad.Add(withBug);
                     clean.Add(without);
-                    records.Add(RunRecords.From(canary.Injected, workload, withBug, i, $"canary-{canary.Name}-{i}", DateTimeOffset.UtcNow));
-                    records.Add(RunRecords.From(canary.Target, workload, without, i, $"clean-{canary.Name}-{i}", DateTimeOffset.UtcNow));
+                    records?.Add(RunRecords.From(canary.Injected, workload, withBug, i, $"canary-{canary.Name}-{i}", DateTimeOffset.UtcNow));
+                    records?.Add(RunRecords.From(canary.Target, workload, without, i, $"clean-{canary.Name}-{i}", DateTimeOffset.UtcNow));
                     if (!Console.IsOutputRedirected) Console.Write($"\r{canary.Name}: run {i}/{n}   ");
                 }
                 if (!Console.IsOutputRedirected) Console.Write("\r" + new string(' ', 60) + "\r");
@@ -77,11 +87,11 @@ public static class CanariesCommand
                 if (firstOther != null) Console.Error.WriteLine($"{canary.Name}: other failure (not counted as detected): {firstOther.Outcome.Name()}: {firstOther.Message}");
             }
             foreach (var line in lines) Console.WriteLine(line);
-            if (r.GetValue(csv) is string path) RunsCsv.Write(path, records);
+            if (records != null) Console.WriteLine($"runs written to {records.Path}");
             Console.WriteLine(pass ? $"canaries: every canary detected in at least {RequiredDetection:P0} of its runs, every clean cell ok"
                 : "canaries: FAILED (a canary went undetected too often, or a clean cell did not stay ok)");
             return cancel.IsCancellationRequested ? 130 : pass ? 0 : 1;
-        });
+        }));
         return cmd;
     }
 

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Hakmem.Lab.Compare;
+using Hakmem.Lab.Output;
 using Hakmem.Lab.Results;
 
 namespace Hakmem.Lab.Cli;
@@ -26,32 +27,37 @@ public static class CompareCommand
         cmd.Options.Add(threshold);
         cmd.Options.Add(output);
         cmd.Options.Add(allowMissing);
-        cmd.SetAction(r =>
+        cmd.SetAction(r => CommandGuard.Run("compare", () =>
         {
-            try
-            {
-                double t = ParseThreshold(r.GetValue(threshold)!);
-                string fb = RunsCsv.Resolve(r.GetValue(before)!), fa = RunsCsv.Resolve(r.GetValue(after)!);
-                var rows = Comparer.Compare(RunsCsv.Read(fb), RunsCsv.Read(fa), t);
-                Console.WriteLine(Comparer.Markdown(rows, t));
-                Console.WriteLine(Comparer.Summary(rows));
-                string csv = r.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(fa))!, "compare.csv");
-                Csv.Write(csv, rows);
-                Console.WriteLine($"written to {csv}");
-                var bad = rows.Where(x => x.IsRegression(r.GetValue(allowMissing))).ToList();
-                if (bad.Count > 0)
-                    Console.Error.WriteLine($"hklab compare: {bad.Count} cells fail the comparison: "
-                        + string.Join(", ", new[] { (Verdicts.Slower, rows.Count(x => x.Verdict == Verdicts.Slower)), (Verdicts.LessStable, rows.Count(x => x.Stability == Verdicts.LessStable)),
-                            (Verdicts.Missing, r.GetValue(allowMissing) ? 0 : rows.Count(x => x.Verdict == Verdicts.Missing)) }.Where(c => c.Item2 > 0).Select(c => $"{c.Item2} {c.Item1}")));
-                return bad.Count > 0 ? 1 : 0;
-            }
-            catch (Exception e) when (e is ArgumentException or FileNotFoundException or IOException or CsvHelper.CsvHelperException)
-            {
-                Console.Error.WriteLine($"hklab compare: {e.Message}");
-                return 2;
-            }
-        });
+            double t = ParseThreshold(r.GetValue(threshold)!);
+            string fb = RunsCsv.Resolve(r.GetValue(before)!), fa = RunsCsv.Resolve(r.GetValue(after)!);
+            var (runsBefore, runsAfter) = (RunsCsv.Read(fb), RunsCsv.Read(fa));
+            string csv = OutputPaths.ForFile("--out", r.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(fa))!, "compare.csv"));
+            foreach (string input in new[] { fb, fa }.SelectMany(InputsOf))
+                if (Path.GetFullPath(input) == csv)
+                    throw new OutputPathException($"--out '{r.GetValue(output) ?? csv}' is one of the inputs ({input}): compare never writes over what it reads");
+            var rows = Comparer.Compare(runsBefore, runsAfter, t);
+            Console.WriteLine(Comparer.Markdown(rows, t));
+            Console.WriteLine(Comparer.Summary(rows));
+            Csv.Write(csv, rows);
+            Console.WriteLine($"written to {csv}");
+            var bad = rows.Where(x => x.IsRegression(r.GetValue(allowMissing))).ToList();
+            if (bad.Count > 0)
+                Console.Error.WriteLine($"hklab compare: {bad.Count} cells fail the comparison: "
+                    + string.Join(", ", new[] { (Verdicts.Slower, rows.Count(x => x.Verdict == Verdicts.Slower)), (Verdicts.LessStable, rows.Count(x => x.Stability == Verdicts.LessStable)),
+                        (Verdicts.Missing, r.GetValue(allowMissing) ? 0 : rows.Count(x => x.Verdict == Verdicts.Missing)) }.Where(c => c.Item2 > 0).Select(c => $"{c.Item2} {c.Item1}")));
+            return bad.Count > 0 ? 1 : 0;
+        }));
         return cmd;
+    }
+
+    /// <summary>The files a result set consists of: its runs file, and beside it its meta and summaries.</summary>
+    private static IEnumerable<string> InputsOf(string runsFile)
+    {
+        yield return runsFile;
+        string dir = Path.GetDirectoryName(Path.GetFullPath(runsFile))!;
+        foreach (string f in new[] { RunsCsv.MetaFile, RunsCsv.SummaryFile, RunsCsv.SummaryMarkdown, RunsCsv.RunsFile })
+            yield return Path.Combine(dir, f);
     }
 
     public static double ParseThreshold(string text)

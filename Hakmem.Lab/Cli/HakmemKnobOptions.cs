@@ -6,12 +6,15 @@ namespace Hakmem.Lab.Cli;
 /// HAKMEM_* environment (or the default), so the seeds' command lines work as written.</summary>
 public sealed class HakmemKnobOptions
 {
-    public Option<int?> FastCap { get; } = new("--fast-cap") { Description = $"HAKMEM_TINY_FAST_CAP: fast tier blocks per class, 0 = off (0-{HakmemOptions.MaxFastCap})" };
+    public Option<int?> FastCap { get; } = NumberOption.Int("--fast-cap", "HAKMEM_TINY_FAST_CAP: fast tier blocks per class, 0 = off", 0, HakmemOptions.MaxFastCap);
     public Option<string?> TlsSll { get; } = OnOff.Option("--tls-sll", "HAKMEM_TINY_TLS_SLL: the thread-local singly linked list tier");
     public Option<string?> TlsList { get; } = OnOff.Option("--tls-list", "HAKMEM_TINY_TLS_LIST: the spilling TLS List tier");
     public Option<string?> P0 { get; } = OnOff.Option("--p0", "HAKMEM_TINY_P0_BATCH_REFILL: batch refill");
     public Option<bool> Guards { get; } = new("--guards") { Description = "HAKMEM_TINY_REFILL_FAILFAST=1: validate every list operation" };
-    public Option<long?> MaxMb { get; } = new("--max-mb") { Description = "HAKMEM_MAX_MB: cap on hakmem's mapped memory in MiB (0 = none)" };
+    public Option<long?> MaxMb { get; } = NumberOption.Long("--max-mb", "HAKMEM_MAX_MB: cap on hakmem's mapped memory in MiB (0 = none)", 0, MaxMiB, "MiB");
+
+    /// <summary>A PiB: more than any machine maps, small enough that the byte count cannot overflow.</summary>
+    private const long MaxMiB = 1L << 30;
     public Option<string?> Inject { get; } = new("--inject")
     {
         Description = $"HAKMEM_INJECT: seed-bug canaries to re-create ({string.Join(", ", SeedBugs.Names.Select(n => n.Name))}; comma-separated)",

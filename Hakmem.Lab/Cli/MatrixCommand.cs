@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Hakmem.Lab.Backends;
 using Hakmem.Lab.Matrix;
+using Hakmem.Lab.Output;
 using Hakmem.Lab.Results;
 using Hakmem.Lab.Running;
 using Hakmem.Workloads;
@@ -8,9 +9,14 @@ using Hakmem.Workloads;
 namespace Hakmem.Lab.Cli;
 
 /// <summary><c>hklab matrix</c>: the cartesian product of workloads, allocators and hakmem knobs, each
-/// run isolated as <c>hklab run</c> isolates it, written as a self-describing result directory.</summary>
+/// run isolated as <c>hklab run</c> isolates it, written as a self-describing result directory that has
+/// one owner: an existing set is resumed or moved aside only when asked.</summary>
 public static class MatrixCommand
 {
+    /// <summary>More runs than this is a typing mistake, not a plan (a million larson runs is a month).</summary>
+    public const int MaxPlannedRuns = 1_000_000;
+    public const int MaxRuns = 100_000;
+
     public static Command Create()
     {
         var workloads = ListOption.Create("--workloads", "workloads (larson, random_mixed, mid_large_mt) or scenario names", string.Join(",", MatrixDefinition.DefaultWorkloads));
@@ -19,87 +25,128 @@ public static class MatrixCommand
         var tlsList = ListOption.Create("--tls-list", "hakmem TLS_LIST values", "off,on");
         var p0 = ListOption.Create("--p0", "hakmem P0 batch refill values", "off,on");
         var threads = ListOption.Create("--threads", "thread counts for larson and mid_large_mt", "1,2,4,8");
-        var runs = new Option<int?>("--runs") { Description = $"runs per cell (default {MatrixDefinition.DefaultRuns}; {MatrixDefinition.QuickRuns} with --quick)" };
-        var timeout = new Option<double?>("--timeout") { Description = "seconds before a run is killed (default: larson 3x its seconds + 60, others 300)" };
+        var runs = NumberOption.Int("--runs", $"runs per cell (default {MatrixDefinition.DefaultRuns}; {MatrixDefinition.QuickRuns} with --quick)", 1, MaxRuns);
+        var timeout = NumberOption.Seconds("--timeout", "seconds before a run is killed (default: larson 3x its seconds + 60, others 300)");
         var quick = new Option<bool>("--quick") { Description = "smoke preset: short workloads and 2 runs per cell (the whole default matrix in about 2 minutes on 2 cores)" };
         var shard = new Option<string?>("--shard") { Description = "run only shard K of N of the runs (K/N), for a CI job matrix or a Slurm array; join with hklab merge" };
-        var output = new Option<string?>("--out", "-o") { Description = "result directory (default results/matrix-<time>)" };
+        var output = new Option<string?>("--out", "-o") { Description = "result directory (default results/matrix-<time>); refused when it holds a result set, unless --resume or --force" };
+        var resume = new Option<bool>("--resume") { Description = "continue the interrupted matrix in --out (same options): its runs are kept, the missing ones run" };
+        var force = new Option<bool>("--force") { Description = "start over in --out: the set there is moved aside to DIR.old-<time>, never deleted" };
 
         var cmd = new Command("matrix", "Run the matrix of workloads x allocators x hakmem knobs x threads, every run in its own child process.\n"
-            + "Writes DIR/runs.csv (one row per run), DIR/summary.csv (one row per cell), DIR/summary.md and DIR/meta.json.\n"
-            + "Knobs that do not apply collapse: only hakmem has FAST_CAP/TLS_LIST/P0, random_mixed has one thread,\n"
-            + "a scenario keeps its own command line.");
-        foreach (Option o in new Option[] { workloads, allocators, fastCap, tlsList, p0, threads, runs, timeout, quick, shard, output }) cmd.Options.Add(o);
+            + "Writes DIR/runs.csv (one row per run, written as each run ends), DIR/summary.csv (one row per cell),\n"
+            + "DIR/summary.md and DIR/meta.json. Knobs that do not apply collapse: only hakmem has FAST_CAP/TLS_LIST/P0,\n"
+            + "random_mixed has one thread, a scenario keeps its own command line. Exit code 0 when every run was ok,\n"
+            + "1 when a run failed or leaked (or the results could not be written), 2 on bad input, 130 when interrupted.");
+        foreach (Option o in new Option[] { workloads, allocators, fastCap, tlsList, p0, threads, runs, timeout, quick, shard, output, resume, force }) cmd.Options.Add(o);
 
-        cmd.SetAction(async (r, cancel) =>
+        cmd.SetAction((r, cancel) => CommandGuard.Run("matrix", async () =>
         {
-            MatrixDefinition def;
-            Shard part;
-            try
-            {
-                bool isQuick = r.GetValue(quick);
-                var ws = r.GetValue(workloads) is { } wtext ? ListOption.Items(wtext) : MatrixDefinition.DefaultWorkloads;
-                foreach (var w in ws) MatrixDefinition.BaseWorkload(w, isQuick); // unknown names fail here, before anything runs
-                var allocs = ResolveAllocators(r.GetValue(allocators));
-                int n = r.GetValue(runs) ?? (isQuick ? MatrixDefinition.QuickRuns : MatrixDefinition.DefaultRuns);
-                if (n < 1) throw new ArgumentException($"--runs {n} is not valid: expected at least 1");
-                def = new MatrixDefinition(ws, allocs,
-                    ListOption.Ints("--fast-cap", r.GetValue(fastCap), [0, 64], 0, HakmemOptions.MaxFastCap),
-                    ListOption.OnOffs("--tls-list", r.GetValue(tlsList), [false, true]),
-                    ListOption.OnOffs("--p0", r.GetValue(p0), [false, true]),
-                    ListOption.Ints("--threads", r.GetValue(threads), MatrixDefinition.DefaultThreads, 1, 1024),
-                    n, isQuick, HakmemOptions.FromEnvironment());
-                part = r.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.Whole;
-                if (r.GetValue(timeout) is <= 0) throw new ArgumentException($"--timeout {r.GetValue(timeout)} is not valid: expected a positive number of seconds");
-            }
-            catch (ArgumentException e)
-            {
-                Console.Error.WriteLine($"hklab matrix: {e.Message}");
-                return 2;
-            }
-
+            bool isQuick = r.GetValue(quick);
+            var ws = ListOption.Items("--workloads", r.GetValue(workloads), "larson,random_mixed") ?? MatrixDefinition.DefaultWorkloads;
+            foreach (var w in ws) MatrixDefinition.BaseWorkload(w, isQuick); // unknown names fail here, before anything runs
+            var allocs = ResolveAllocators(r.GetValue(allocators));
+            int n = r.GetValue(runs) ?? (isQuick ? MatrixDefinition.QuickRuns : MatrixDefinition.DefaultRuns);
+            var def = new MatrixDefinition(ws, allocs,
+                ListOption.Ints("--fast-cap", r.GetValue(fastCap), [0, 64], 0, HakmemOptions.MaxFastCap),
+                ListOption.OnOffs("--tls-list", r.GetValue(tlsList), [false, true]),
+                ListOption.OnOffs("--p0", r.GetValue(p0), [false, true]),
+                ListOption.Ints("--threads", r.GetValue(threads), MatrixDefinition.DefaultThreads, 1, 1024),
+                n, isQuick, HakmemOptions.FromEnvironment());
+            var part = r.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.Whole;
+            if (r.GetValue(resume) && r.GetValue(force)) throw new ArgumentException("--resume and --force exclude each other: continue the set, or start over");
             var cells = def.Expand();
+            long planned = (long)cells.Count * def.Runs;
+            if (planned > MaxPlannedRuns)
+                throw new ArgumentException($"the matrix plans {planned} runs ({cells.Count} cells x {def.Runs} runs), more than {MaxPlannedRuns}: fewer --runs, narrower dimensions, or --shard");
+
             var plan = MatrixDefinition.Plan(cells, def.Runs);
             var mine = part.Select(plan);
             string id = MatrixDefinition.Id(cells, def.Runs);
-            string dir = r.GetValue(output) ?? Path.Combine("results", $"matrix-{DateTime.UtcNow:yyyyMMdd-HHmmss}");
+            var existing = r.GetValue(resume) ? ExistingSet.Resume : r.GetValue(force) ? ExistingSet.Force : ExistingSet.Refuse;
+            string commandLine = "hklab " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+            using var dir = ResultDirectory.Open("--out", r.GetValue(output) ?? Path.Combine("results", $"matrix-{DateTime.UtcNow:yyyyMMdd-HHmmss}"), existing, commandLine);
             var meta = new ResultMeta
             {
-                CommandLine = "hklab " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1)),
-                MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count,
+                CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count,
                 Shards = part.IsWhole ? [] : [part.ToString()],
             };
-            Console.WriteLine($"matrix {id}: {cells.Count} cells x {def.Runs} runs = {plan.Count} runs"
-                + (part.IsWhole ? "" : $"; shard {part} runs {mine.Count} of them") + $" -> {dir}");
-            var runner = new ChildRunner(WorkerCommand.ForThisProcess());
+            string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
+            CsvAppender<RunRecord> csv;
+            var todo = mine;
+            if (existing == ExistingSet.Resume && ResultDirectory.HoldsResultSet(dir.Path))
+            {
+                var before = ResultMeta.Read(dir.Path) ?? throw new OutputPathException($"--out '{dir.Path}' has no {RunsCsv.MetaFile}: nothing to resume");
+                if (before.MatrixId != id || !before.Shards.SequenceEqual(meta.Shards))
+                    throw new OutputPathException($"--resume: '{dir.Path}' holds matrix {before.MatrixId}{Shards(before)}, these options make {id}{Shards(meta)}: "
+                        + $"resume it with the options it was started with ({before.CommandLine})");
+                csv = File.Exists(runsFile) ? CsvAppender<RunRecord>.Resume(runsFile) : CsvAppender<RunRecord>.Create(runsFile);
+                var done = RunsCsv.Read(runsFile).Select(x => x.RunId).ToHashSet(StringComparer.Ordinal);
+                todo = mine.Where(p => !done.Contains(MatrixRunner.RunId(id, p))).ToList();
+                meta = before;
+                Console.WriteLine($"resuming matrix {id} in {dir.Path}: {mine.Count - todo.Count} of {mine.Count} runs done, {todo.Count} to run");
+            }
+            else
+            {
+                if (dir.MovedAside != null) Console.WriteLine($"the result set in {dir.Path} was moved aside to {dir.MovedAside}");
+                meta.Write(dir.Path);
+                csv = CsvAppender<RunRecord>.Create(runsFile);
+                Console.WriteLine($"matrix {id}: {cells.Count} cells x {def.Runs} runs = {plan.Count} runs"
+                    + (part.IsWhole ? "" : $"; shard {part} runs {mine.Count} of them") + $" -> {dir.Path}");
+            }
+
+            var runner = new ChildRunner(WorkerSnapshot.Pinned);
             var matrix = new MatrixRunner(runner.RunAsync, Console.Out, !Console.IsOutputRedirected);
             double? fixedTimeout = r.GetValue(timeout);
-            var records = await matrix.RunAsync(mine, dir, meta,
-                c => TimeSpan.FromSeconds(fixedTimeout ?? RunCommand.DefaultTimeout(c.Workload)), id, cancel);
-            bool interrupted = records.Count < mine.Count;
-            var summaries = ResultSet.WriteSummaries(dir, records, meta with
+            string? writeFailure = null;
+            using (csv)
             {
-                Finished = DateTimeOffset.UtcNow, DoneRuns = records.Count, Partial = interrupted,
-                Gaps = interrupted ? $"interrupted after {records.Count} of {mine.Count} runs" : "",
-            });
-            int failed = summaries.Sum(s => s.Failures), errors = summaries.Sum(s => s.Error), leaks = summaries.Sum(s => s.Leak);
-            Console.WriteLine($"{records.Count} runs in {summaries.Count} cells: {failed} failed ({errors} of them errors), {leaks} leaked. "
-                + $"See {Path.Combine(dir, RunsCsv.SummaryMarkdown)}");
-            if (cancel.IsCancellationRequested || interrupted)
-            {
-                Console.Error.WriteLine($"hklab matrix: interrupted after {records.Count} of {mine.Count} runs; the runs so far are in {dir}");
-                return 130;
+                try
+                {
+                    await matrix.RunAsync(todo, csv, c => TimeSpan.FromSeconds(fixedTimeout ?? RunCommand.DefaultTimeout(c.Workload)), id, cancel);
+                }
+                catch (ResultWriteException e)
+                {
+                    writeFailure = e.Message;
+                }
             }
-            return failed + leaks == 0 ? 0 : 1;
-        });
+            var records = RunsCsv.Read(runsFile);
+            bool interrupted = records.Count < mine.Count;
+            try
+            {
+                var summaries = ResultSet.WriteSummaries(dir.Path, records, meta with
+                {
+                    Finished = DateTimeOffset.UtcNow, DoneRuns = records.Count, Partial = interrupted,
+                    Gaps = interrupted ? $"interrupted after {records.Count} of {mine.Count} runs" : "",
+                });
+                int failed = summaries.Sum(x => x.Failures), errors = summaries.Sum(x => x.Error), leaks = summaries.Sum(x => x.Leak);
+                Console.WriteLine($"{records.Count} runs in {summaries.Count} cells: {failed} failed ({errors} of them errors), {leaks} leaked. "
+                    + $"See {Path.Combine(dir.Path, RunsCsv.SummaryMarkdown)}");
+                if (writeFailure != null) return CommandGuard.Fail("matrix", writeFailure, 1);
+                if (cancel.IsCancellationRequested || interrupted)
+                {
+                    Console.Error.WriteLine($"hklab matrix: interrupted after {records.Count} of {mine.Count} runs; the runs so far are in {dir.Path} (--resume continues)");
+                    return 130;
+                }
+                return failed + leaks == 0 ? 0 : 1;
+            }
+            catch (IOException e)
+            {
+                return CommandGuard.Fail("matrix", $"{writeFailure ?? "the runs are saved"}; the summary could not be written ({OutputPaths.Reason(e)}): "
+                    + $"{records.Count} runs are in {runsFile}, hklab report rebuilds it", 1);
+            }
+        }));
         return cmd;
     }
+
+    private static string Shards(ResultMeta m) => m.Shards.Count > 0 ? $" (shard {string.Join(",", m.Shards)})" : "";
 
     /// <summary>Explicit allocators must exist (a missing C allocator is an error naming its package);
     /// the default is hakmem plus every C allocator installed here.</summary>
     public static IReadOnlyList<string> ResolveAllocators(string? text)
     {
-        if (text == null)
+        var names = ListOption.Items("--allocators", text, "hakmem,mimalloc");
+        if (names == null)
         {
             var installed = BackendInfo.All.Where(b => b.IsHakmem || (b.IsNative && b.IsAvailable())).Select(b => b.Name).ToList();
             var missing = BackendInfo.All.Where(b => b.IsNative && !b.IsAvailable()).ToList();
@@ -107,7 +154,6 @@ public static class MatrixCommand
                 Console.Error.WriteLine($"hklab matrix: not installed, left out: {string.Join(", ", missing.Select(m => $"{m.Name} (apt-get install {m.DebianPackage})"))}");
             return installed;
         }
-        var names = ListOption.Items(text);
         foreach (var name in names)
         {
             var b = BackendInfo.Get(name);

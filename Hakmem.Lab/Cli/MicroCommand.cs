@@ -26,7 +26,12 @@ public static class MicroCommand
                 + "dry (each benchmark once: a smoke test), medium, long, or default (BenchmarkDotNet's own: minutes per benchmark)",
             DefaultValueFactory = _ => "short",
         };
-        jobName.AcceptOnlyFromAmong([.. Jobs.Keys]);
+        jobName.Validators.Add(result =>
+        {
+            foreach (var token in result.Tokens)
+                if (!Jobs.ContainsKey(token.Value))
+                    result.AddError($"--job '{token.Value}' is not valid: expected {string.Join(", ", Jobs.Keys)}");
+        });
         var output = new Option<string?>("--out", "-o") { Description = "artifacts directory (default results/micro-<time>)" };
         var cmd = new Command("micro", "BenchmarkDotNet micro-benchmarks: alloc+free pairs, and batches of 1000 allocations then 1000 frees,\n"
             + "for 16 B, 64 B, 256 B, 1 KiB, 16 KiB and 256 KiB on each backend; in process, Release build only.\n"

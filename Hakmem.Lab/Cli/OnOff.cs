@@ -14,10 +14,12 @@ public static class OnOff
         {
             foreach (var token in result.Tokens)
                 if (Parse(token.Value) == null)
-                    result.AddError($"{name} '{token.Value}' is not valid: expected on or off");
+                    result.AddError($"{name} '{token.Value}' is not valid: expected {Accepted}");
         });
         return option;
     }
+
+    public const string Accepted = "on or off (also 1/0, true/false, yes/no)";
 
     public static bool? Parse(string? value) => value?.ToLowerInvariant() switch
     {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Hakmem.Lab.Output;
 using Hakmem.Lab.Reporting;
 using Hakmem.Lab.Results;
 
@@ -13,29 +14,25 @@ public static class ReportCommand
         var cmd = new Command("report", "Draw the charts of a result set (SVG and PNG): throughput vs threads per allocator and config\n"
             + "(box plots over runs), the crash-rate heatmap over hakmem's knobs, peak RSS per allocator; link them from summary.md.");
         cmd.Arguments.Add(input);
-        cmd.SetAction(r =>
+        cmd.SetAction(r => CommandGuard.Run("report", () =>
         {
-            try
-            {
-                string file = RunsCsv.Resolve(r.GetValue(input)!);
-                string dir = Path.GetDirectoryName(Path.GetFullPath(file))!;
-                var runs = RunsCsv.Read(file);
-                if (runs.Count == 0) throw new ArgumentException($"{file} has no runs");
-                var charts = Charts.Write(dir, runs);
-                var meta = ResultMeta.Read(dir);
-                var summaries = Summarizer.Summarize(runs);
-                Csv.Write(Path.Combine(dir, RunsCsv.SummaryFile), summaries);
-                File.WriteAllText(Path.Combine(dir, RunsCsv.SummaryMarkdown), SummaryMarkdown.Render(meta, summaries, ResultSet.ExistingCharts(dir)));
-                foreach (var c in charts) Console.WriteLine(c);
-                Console.WriteLine($"summary: {Path.Combine(dir, RunsCsv.SummaryMarkdown)}");
-                return 0;
-            }
-            catch (Exception e) when (e is ArgumentException or FileNotFoundException or IOException or CsvHelper.CsvHelperException)
-            {
-                Console.Error.WriteLine($"hklab report: {e.Message}");
-                return 2;
-            }
-        });
+            string file = Path.GetFullPath(RunsCsv.Resolve(r.GetValue(input)!));
+            string dir = Path.GetDirectoryName(file)!;
+            var runs = RunsCsv.Read(file);
+            if (runs.Count == 0) throw new ArgumentException($"{file} has no runs");
+            var meta = ResultMeta.Read(dir);
+            string name = Path.GetFileName(file);
+            if (name is RunsCsv.SummaryFile or RunsCsv.SummaryMarkdown || name.EndsWith(".png", StringComparison.Ordinal) || name.EndsWith(".svg", StringComparison.Ordinal))
+                throw new OutputPathException($"'{file}' has the name of a file report writes: rename the runs file (report never writes over its input)");
+            using var owner = ResultDirectory.Lock(dir, "hklab report");
+            var charts = Charts.Write(dir, runs);
+            var summaries = Summarizer.Summarize(runs);
+            Csv.Write(Path.Combine(dir, RunsCsv.SummaryFile), summaries);
+            AtomicFile.Write(Path.Combine(dir, RunsCsv.SummaryMarkdown), SummaryMarkdown.Render(meta, summaries, ResultSet.ExistingCharts(dir)));
+            foreach (var c in charts) Console.WriteLine(c);
+            Console.WriteLine($"summary: {Path.Combine(dir, RunsCsv.SummaryMarkdown)}");
+            return 0;
+        }));
         return cmd;
     }
 }

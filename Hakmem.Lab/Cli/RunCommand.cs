@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using Hakmem.Lab.Backends;
+using Hakmem.Lab.Output;
 using Hakmem.Lab.Results;
 using Hakmem.Lab.Running;
 using Hakmem.Workloads;
@@ -23,10 +24,13 @@ public static class RunCommand
             Description = $"the workload's arguments, as the C benchmarks take them: larson {Larson.UsageText}; random_mixed {RandomMixed.UsageText}; mid_large_mt {MidLargeMt.UsageText}",
         };
         var allocator = new Option<string>("--allocator", "-a") { Description = $"{string.Join(", ", BackendInfo.Names)}", DefaultValueFactory = _ => "hakmem" };
-        var threads = new Option<int?>("--threads", "-t") { Description = "override the workload's thread count" };
-        var runs = new Option<int>("--runs", "-n") { Description = "how many runs, each in its own process", DefaultValueFactory = _ => 1 };
-        var timeout = new Option<double?>("--timeout") { Description = "seconds before a run is killed and counted as timeout (default: larson 3x its seconds + 60, others 300)" };
-        var csv = new Option<string?>("--csv", "--out") { Description = "write the runs file (CSV) here" };
+        var threads = NumberOption.Int("--threads", "override the workload's thread count", 1, 1024);
+        threads.Aliases.Add("-t");
+        var runs = NumberOption.Int("--runs", "how many runs, each in its own process (default 1)", 1, MatrixCommand.MaxRuns);
+        runs.Aliases.Add("-n");
+        var timeout = NumberOption.Seconds("--timeout", "seconds before a run is killed and counted as timeout (default: larson 3x its seconds + 60, others 300)");
+        var csv = new Option<string?>("--csv", "--out") { Description = "write the runs file (CSV) here, a row as each run ends; refused when the file exists, unless --force" };
+        var force = new Option<bool>("--force") { Description = "with --csv: an existing file is moved aside to FILE.old-<time>, never deleted" };
         var knobs = new HakmemKnobOptions();
 
         var cmd = new Command("run", "Run one workload on one allocator configuration, each run isolated in a child process.\n"
@@ -35,47 +39,41 @@ public static class RunCommand
             + "  hklab run random_mixed 25000 2048 123 --runs 20 --csv runs.csv");
         cmd.Arguments.Add(workload);
         cmd.Arguments.Add(args);
-        foreach (Option o in new Option[] { allocator, threads, runs, timeout, csv }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { allocator, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
         knobs.AddTo(cmd);
 
-        cmd.SetAction(async (r, cancel) =>
+        cmd.SetAction((r, cancel) => CommandGuard.Run("run", async () =>
         {
-            WorkloadSpec spec;
-            HakmemOptions options;
-            BackendInfo backend;
-            try
-            {
-                spec = WorkloadSpec.Parse(r.GetValue(workload)!, r.GetValue(args) ?? []);
-                if (r.GetValue(threads) is int t)
-                {
-                    if (t < 1 || t > 1024) throw new WorkloadArgumentException($"--threads {t} is not valid: expected 1 to 1024");
-                    spec = spec.WithThreads(t);
-                }
-                backend = BackendInfo.Get(r.GetValue(allocator)!);
-                options = knobs.Resolve(r);
-                if (r.GetValue(runs) < 1) throw new ArgumentException($"--runs {r.GetValue(runs)} is not valid: expected at least 1");
-                if (r.GetValue(timeout) is <= 0) throw new ArgumentException($"--timeout {r.GetValue(timeout)} is not valid: expected a positive number of seconds");
-            }
-            catch (ArgumentException e)
-            {
-                Console.Error.WriteLine($"hklab run: {e.Message}");
-                return 2;
-            }
+            var given = r.GetValue(args) ?? [];
+            if (given.FirstOrDefault(a => a.StartsWith('-') && !double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out _)) is string unknown)
+                throw new ArgumentException($"unknown option '{unknown}' (hklab run --help lists the options)");
+            var spec = WorkloadSpec.Parse(r.GetValue(workload)!, given);
+            if (r.GetValue(threads) is int t) spec = spec.WithThreads(t);
+            var backend = BackendInfo.Get(r.GetValue(allocator)!);
+            var options = knobs.Resolve(r);
             var runSpec = new RunSpec(spec.Name, spec.Arguments, backend.Name, options);
             var limit = TimeSpan.FromSeconds(r.GetValue(timeout) ?? DefaultTimeout(spec));
-            return await RunAll(runSpec, spec, r.GetValue(runs), limit, r.GetValue(csv), cancel);
-        });
+            // The output is claimed before the first run: a bad path must not cost the measurements.
+            CsvAppender<RunRecord>? file = null;
+            if (r.GetValue(csv) is string path)
+            {
+                var (full, aside) = ExistingFile.Claim("--csv", path, r.GetValue(force));
+                if (aside != null) Console.WriteLine($"{path} existed: moved aside to {aside}");
+                file = CsvAppender<RunRecord>.Create(full);
+            }
+            using (file) return await RunAll(runSpec, spec, r.GetValue(runs) ?? 1, limit, file, cancel);
+        }));
         return cmd;
     }
 
     public static double DefaultTimeout(WorkloadSpec spec) => spec is Larson l ? 3 * l.Seconds + 60 : 300;
 
-    private static async Task<int> RunAll(RunSpec runSpec, WorkloadSpec spec, int runs, TimeSpan limit, string? csvPath, CancellationToken cancel)
+    private static async Task<int> RunAll(RunSpec runSpec, WorkloadSpec spec, int runs, TimeSpan limit, CsvAppender<RunRecord>? csv, CancellationToken cancel)
     {
         Console.WriteLine($"{spec.CommandLine} on {runSpec.Allocator} {runSpec.KnobText}".TrimEnd());
-        var runner = new ChildRunner(WorkerCommand.ForThisProcess());
-        var records = new List<RunRecord>();
+        var runner = new ChildRunner(WorkerSnapshot.Pinned);
         var results = new List<RunResult>();
+        string? writeFailure = null;
         string invocation = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "-" + Random.Shared.Next(0x10000).ToString("x4", CultureInfo.InvariantCulture);
         int width = runs.ToString(CultureInfo.InvariantCulture).Length;
         try
@@ -85,21 +83,22 @@ public static class RunCommand
                 var started = DateTimeOffset.UtcNow;
                 var result = await runner.RunAsync(runSpec, limit, cancel);
                 results.Add(result);
-                records.Add(RunRecords.From(runSpec, spec, result, i, $"{invocation}-{i}", started));
                 Console.WriteLine(RunLine(i, runs, width, result));
+                csv?.Add(RunRecords.From(runSpec, spec, result, i, $"{invocation}-{i}", started));
             }
         }
         catch (OperationCanceledException)
         {
             Console.Error.WriteLine($"hklab run: interrupted after {results.Count} of {runs} runs");
         }
+        catch (ResultWriteException e)
+        {
+            writeFailure = e.Message;
+        }
         Console.WriteLine();
         foreach (var line in Summary(results)) Console.WriteLine(line);
-        if (csvPath != null && records.Count > 0)
-        {
-            RunsCsv.Write(csvPath, records);
-            Console.WriteLine($"runs written to {csvPath}");
-        }
+        if (writeFailure != null) return CommandGuard.Fail("run", writeFailure, 1);
+        if (csv != null) Console.WriteLine($"runs written to {csv.Path}");
         if (cancel.IsCancellationRequested) return 130;
         return results.All(x => x.Outcome == Outcome.Ok) ? 0 : 1;
     }

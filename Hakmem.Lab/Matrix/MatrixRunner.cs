@@ -8,16 +8,25 @@ namespace Hakmem.Lab.Matrix;
 /// <summary>Executes one run in isolation (the child-process runner in the lab; a fake in tests).</summary>
 public delegate Task<RunResult> RunExecutor(RunSpec spec, TimeSpan timeout, CancellationToken cancel);
 
-/// <summary>Runs a plan (or a shard of it), appending each run to runs.csv as soon as it ends and
-/// reporting progress; then derives summary.csv and summary.md. An interrupted matrix keeps its runs
-/// and summarizes what it has.</summary>
+/// <summary>Runs a plan (or a shard of it, or what a resumed matrix has left of it), appending each run
+/// to runs.csv as soon as it ends (a whole row, <see cref="CsvAppender{T}"/>) and reporting progress.
+/// An interrupted matrix keeps every run it finished; a failed write stops it with
+/// <see cref="Output.ResultWriteException"/>, the file cut back to its last whole row.</summary>
 public sealed class MatrixRunner(RunExecutor execute, TextWriter progressOut, bool interactive)
 {
+    /// <summary>A fresh result directory: meta.json, then the runs.</summary>
     public async Task<IReadOnlyList<RunRecord>> RunAsync(IReadOnlyList<PlannedRun> runs, string dir, ResultMeta meta,
         Func<Cell, TimeSpan> timeoutOf, string matrixId, CancellationToken cancel)
     {
         Directory.CreateDirectory(dir);
         meta.Write(dir);
+        using var csv = CsvAppender<RunRecord>.Create(Path.Combine(dir, RunsCsv.RunsFile));
+        return await RunAsync(runs, csv, timeoutOf, matrixId, cancel);
+    }
+
+    public async Task<IReadOnlyList<RunRecord>> RunAsync(IReadOnlyList<PlannedRun> runs, CsvAppender<RunRecord> csv,
+        Func<Cell, TimeSpan> timeoutOf, string matrixId, CancellationToken cancel)
+    {
         var records = new List<RunRecord>();
         var clock = Stopwatch.StartNew();
         int failures = 0;
@@ -25,38 +34,35 @@ public sealed class MatrixRunner(RunExecutor execute, TextWriter progressOut, bo
         var remainingPerCell = runs.GroupBy(r => r.Cell.Index).ToDictionary(g => g.Key, g => g.Count());
         int cellsDone = 0;
         var lastPlain = TimeSpan.Zero;
-        using (var csv = new Csv.Appender<RunRecord>(Path.Combine(dir, RunsCsv.RunsFile)))
+        foreach (var planned in runs)
         {
-            foreach (var planned in runs)
+            if (cancel.IsCancellationRequested) break;
+            var started = DateTimeOffset.UtcNow;
+            RunResult result;
+            try
             {
-                if (cancel.IsCancellationRequested) break;
-                var started = DateTimeOffset.UtcNow;
-                RunResult result;
-                try
-                {
-                    result = await execute(planned.Cell.Spec, timeoutOf(planned.Cell), cancel);
-                }
-                catch (OperationCanceledException)
-                {
-                    break;
-                }
-                var record = RunRecords.From(planned.Cell.Spec, planned.Cell.Workload, result, planned.Run, RunId(matrixId, planned), started);
-                csv.Add(record);
-                records.Add(record);
-                if (--remainingPerCell[planned.Cell.Index] == 0) cellsDone++;
-                if (result.Outcome != Outcome.Ok)
-                {
-                    if (result.Outcome.IsFailure()) failures++;
-                    ClearStatus();
-                    progressOut.WriteLine($"  {result.Outcome.Name(),-7} {planned.Cell.Key} run {planned.Run}: {result.Message}");
-                }
-                string status = Status(records.Count, runs.Count, cellsDone, cellsTotal, failures, clock.Elapsed);
-                if (interactive) progressOut.Write("\r" + status + "  ");
-                else if (clock.Elapsed - lastPlain >= TimeSpan.FromSeconds(10) || records.Count == runs.Count)
-                {
-                    progressOut.WriteLine(status);
-                    lastPlain = clock.Elapsed;
-                }
+                result = await execute(planned.Cell.Spec, timeoutOf(planned.Cell), cancel);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+            var record = RunRecords.From(planned.Cell.Spec, planned.Cell.Workload, result, planned.Run, RunId(matrixId, planned), started);
+            csv.Add(record);
+            records.Add(record);
+            if (--remainingPerCell[planned.Cell.Index] == 0) cellsDone++;
+            if (result.Outcome != Outcome.Ok)
+            {
+                if (result.Outcome.IsFailure()) failures++;
+                ClearStatus();
+                progressOut.WriteLine($"  {result.Outcome.Name(),-7} {planned.Cell.Key} run {planned.Run}: {result.Message}");
+            }
+            string status = Status(records.Count, runs.Count, cellsDone, cellsTotal, failures, clock.Elapsed);
+            if (interactive) progressOut.Write("\r" + status + "  ");
+            else if (clock.Elapsed - lastPlain >= TimeSpan.FromSeconds(10) || records.Count == runs.Count)
+            {
+                progressOut.WriteLine(status);
+                lastPlain = clock.Elapsed;
             }
         }
         ClearStatus();

@@ -33,13 +33,16 @@ public static class Csv
 
     private static string Clip(string s) => s.Length <= 40 ? s : s[..40] + "...";
 
+    /// <summary>The whole file at once, written whole (a temporary file renamed over the target).</summary>
     public static void Write<T>(string path, IEnumerable<T> records)
     {
         string? dir = Path.GetDirectoryName(Path.GetFullPath(path));
         if (dir != null) Directory.CreateDirectory(dir);
-        using var writer = new StreamWriter(path);
-        using var csv = new CsvWriter(writer, Config);
-        csv.WriteRecords(records);
+        Output.AtomicFile.Write(path, writer =>
+        {
+            using var csv = new CsvWriter(writer, Config, leaveOpen: true);
+            csv.WriteRecords(records);
+        });
     }
 
     public static IReadOnlyList<T> Read<T>(string path) => ReadLines<T>(path).Select(r => r.Record).ToList();
@@ -48,7 +51,16 @@ public static class Csv
     /// ("runs.csv line 7, column 'ops_per_sec': 'fast' is not a number"), never a library's dump.</summary>
     public static IReadOnlyList<(T Record, int Line)> ReadLines<T>(string path)
     {
-        using var reader = new StreamReader(path);
+        StreamReader reader;
+        try
+        {
+            reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new CsvInputException($"{path} cannot be read: {Output.OutputPaths.Reason(e)}");
+        }
+        using var _ = reader;
         using var csv = new CsvReader(reader, ReadConfig(path));
         var records = new List<(T, int)>();
         try
@@ -101,35 +113,4 @@ public static class Csv
             .OrderBy(p => p.GetCustomAttribute<IndexAttribute>()!.Index)
             .Select(p => p.GetCustomAttribute<NameAttribute>()!.Names[0])
             .ToArray();
-
-    /// <summary>A CSV file written one record at a time and flushed after each, so that an interrupted
-    /// run keeps everything it measured.</summary>
-    public sealed class Appender<T> : IDisposable
-    {
-        private readonly StreamWriter _writer;
-        private readonly CsvWriter _csv;
-
-        public Appender(string path)
-        {
-            Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-            _writer = new StreamWriter(path);
-            _csv = new CsvWriter(_writer, Config);
-            _csv.WriteHeader<T>();
-            _csv.NextRecord();
-            _writer.Flush();
-        }
-
-        public void Add(T record)
-        {
-            _csv.WriteRecord(record);
-            _csv.NextRecord();
-            _writer.Flush();
-        }
-
-        public void Dispose()
-        {
-            _csv.Dispose();
-            _writer.Dispose();
-        }
-    }
 }

@@ -1,13 +1,21 @@
 using System.Diagnostics;
+using System.Reflection;
 
 namespace Hakmem.Lab.Results;
 
-/// <summary>Where a result set comes from: commit, host. Read once per invocation.</summary>
+/// <summary>Where a result set comes from: the build that measured it, the commit, the host. Read once
+/// per invocation.</summary>
 public static class Provenance
 {
     public static string Host { get; } = Environment.MachineName;
 
-    public static string GitCommit { get; } = ReadGitCommit();
+    /// <summary>The commit this hklab was built from, "-dirty" when the tree had changes: stamped into
+    /// the assembly at build time, so it is known wherever hklab runs.</summary>
+    public static string Build { get; } = typeof(Provenance).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>()
+        .FirstOrDefault(a => a.Key == "HklabBuild")?.Value ?? "unknown";
+
+    /// <summary>The repository's HEAD where hklab runs; the build's commit outside a repository.</summary>
+    public static string GitCommit { get; } = ReadGitCommit() is { Length: > 0 } head ? head : Build == "unknown" ? "" : Build.Replace("-dirty", "", StringComparison.Ordinal);
 
     private static string ReadGitCommit()
     {

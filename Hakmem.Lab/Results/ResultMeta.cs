@@ -10,6 +10,7 @@ public sealed record ResultMeta
 {
     public string CommandLine { get; init; } = "";
     public string GitCommit { get; init; } = Provenance.GitCommit;
+    public string Build { get; init; } = Provenance.Build;
     public string Host { get; init; } = Provenance.Host;
     public string Cpu { get; init; } = CpuModel();
     public int Cores { get; init; } = Environment.ProcessorCount;
@@ -37,12 +38,37 @@ public sealed record ResultMeta
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
     };
 
-    public void Write(string dir) => File.WriteAllText(Path.Combine(dir, RunsCsv.MetaFile), JsonSerializer.Serialize(this, Json) + "\n");
+    /// <summary>Written whole (a temporary file renamed over the old one).</summary>
+    public void Write(string dir) => Output.AtomicFile.Write(Path.Combine(dir, RunsCsv.MetaFile), JsonSerializer.Serialize(this, Json) + "\n");
 
+    /// <summary>The meta.json of a result directory, or null when there is none. A malformed one is an
+    /// <see cref="ArgumentException"/> naming the file and where it breaks.</summary>
     public static ResultMeta? Read(string dir)
     {
         string f = Path.Combine(dir, RunsCsv.MetaFile);
-        return File.Exists(f) ? JsonSerializer.Deserialize<ResultMeta>(File.ReadAllText(f), Json) : null;
+        if (!File.Exists(f)) return null;
+        try
+        {
+            return JsonSerializer.Deserialize<ResultMeta>(File.ReadAllText(f), Json) ?? throw new JsonException("it holds null");
+        }
+        catch (JsonException e)
+        {
+            string where = e.LineNumber is long line ? $" at line {line + 1}" : "";
+            throw new ArgumentException($"{f} is not a valid meta.json{where}: {e.Message.Split(". Path:")[0].TrimEnd('.')}");
+        }
+    }
+
+    /// <summary>Like <see cref="Read"/>, null for a malformed file too (for messages about a directory).</summary>
+    public static ResultMeta? TryRead(string dir)
+    {
+        try
+        {
+            return Read(dir);
+        }
+        catch (ArgumentException)
+        {
+            return null;
+        }
     }
 
     private static string CpuModel()

@@ -9,7 +9,7 @@ public static class ResultSet
         var summaries = Summarizer.Summarize(runs);
         Csv.Write(Path.Combine(dir, RunsCsv.SummaryFile), summaries);
         meta.Write(dir);
-        File.WriteAllText(Path.Combine(dir, RunsCsv.SummaryMarkdown), SummaryMarkdown.Render(meta, summaries, ExistingCharts(dir)));
+        Output.AtomicFile.Write(Path.Combine(dir, RunsCsv.SummaryMarkdown), SummaryMarkdown.Render(meta, summaries, ExistingCharts(dir)));
         return summaries;
     }
 

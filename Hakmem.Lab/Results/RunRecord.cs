@@ -36,6 +36,8 @@ public sealed record RunRecord
     [Name("message"), Index(26)] public string Message { get; init; } = "";
     /// <summary>HAKMEM_FREE_ROUTE_TRACE=1: "free.fast=N;free.sll=N;...", empty otherwise.</summary>
     [Name("routes"), Index(27), Optional] public string Routes { get; init; } = "";
+    /// <summary>The build whose worker ran this run: the commit, "-dirty" when the tree had changes.</summary>
+    [Name("build"), Index(28), Optional] public string Build { get; init; } = "";
 
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
@@ -76,6 +78,7 @@ public static class RunRecords
             BaseRssKb = r.BaseRssKb,
             Message = r.Message,
             Routes = r.Routes,
+            Build = Provenance.Build,
         };
     }
 }

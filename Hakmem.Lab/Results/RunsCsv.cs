@@ -42,9 +42,9 @@ public static class RunsCsv
         {
             string f = Path.Combine(path, RunsFile);
             if (File.Exists(f)) return f;
-            throw new FileNotFoundException($"'{path}' is a directory without a {RunsFile} (is it a result directory of hklab matrix?)", f);
+            throw new ArgumentException($"'{path}' is a directory without a {RunsFile} (is it a result directory of hklab matrix?)");
         }
         if (File.Exists(path)) return path;
-        throw new FileNotFoundException($"'{path}' does not exist: expected a result directory or a runs CSV file", path);
+        throw new ArgumentException($"'{path}' does not exist: expected a result directory or a runs CSV file");
     }
 }

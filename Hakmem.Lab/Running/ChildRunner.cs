@@ -44,8 +44,9 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         if (environment != null)
             foreach (var (k, v) in environment) psi.Environment[k] = v;
 
+        psi.Environment[Worker.ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
-        using var process = Process.Start(psi) ?? throw new InvalidOperationException($"cannot start {command.FileName}");
+        using var process = await ProcessSpawner.StartAsync(psi);
         process.StandardInput.Close();
         var stdout = process.StandardOutput.ReadToEndAsync(cancel);
         var stderr = process.StandardError.ReadToEndAsync(cancel);

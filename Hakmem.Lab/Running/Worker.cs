@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.InteropServices;
 using System.Text.Json;
 using Hakmem.Lab.Backends;
 using Hakmem.Workloads;
@@ -13,9 +14,31 @@ namespace Hakmem.Lab.Running;
 public static unsafe class Worker
 {
     public const string CommandName = "__worker";
+    /// <summary>The lab's pid, given to the worker so it can tell it was orphaned before the kernel's
+    /// parent-death signal was armed.</summary>
+    public const string ParentVariable = "HKLAB_PARENT_PID";
+
+    [DllImport("libc", SetLastError = true)]
+    private static extern int prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [DllImport("libc")]
+    private static extern int getppid();
+
+    /// <summary>The worker dies with the lab: the kernel sends it SIGKILL when its parent exits (for any
+    /// reason, kill -KILL included), so no orphan keeps running, or hangs, after the lab is gone.</summary>
+    public static bool DieWithParent()
+    {
+        const int PrSetPdeathsig = 1, SigKill = 9;
+        prctl(PrSetPdeathsig, SigKill, 0, 0, 0);
+        // The parent may have died before the signal was armed: then this process was reparented.
+        return Environment.GetEnvironmentVariable(ParentVariable) is not string parent
+            || !int.TryParse(parent, NumberStyles.None, CultureInfo.InvariantCulture, out int pid)
+            || getppid() == pid;
+    }
 
     public static int Run(string specJson)
     {
+        if (!DieWithParent()) return 2;
         RunSpec spec;
         try
         {

@@ -124,7 +124,7 @@ public class CsvTests
     [InlineData("outcome", "line 3, column 'outcome': 'fine' is not an outcome: expected ok, leak")]
     [InlineData("duplicate", "line 3, column 'run_id': run 'a-1' is also on line 2")]
     [InlineData("short", "line 3: 5 fields, expected")]
-    [InlineData("long", "line 3: 30 fields, expected 28")]
+    [InlineData("long", "line 3: {columns+2} fields, expected {columns}")]
     [InlineData("header", "line 1: missing column 'ops_per_sec'")]
     [InlineData("quote", "line 3: a quoted field is never closed")]
     [InlineData("stray-quote", "line 3: a quote inside a field that is not quoted")]
@@ -147,6 +147,7 @@ public class CsvTests
             _ => Row("a-2"),
         };
         string path = Write(bad == "empty" ? "" : header + "\n" + Row("a-1") + "\n" + second + "\n");
+        expected = expected.Replace("{columns+2}", (RunsCsv.Columns.Count + 2).ToString()).Replace("{columns}", RunsCsv.Columns.Count.ToString());
         try
         {
             var e = Assert.Throws<CsvInputException>(() => RunsCsv.Read(path));

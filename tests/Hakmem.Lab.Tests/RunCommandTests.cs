@@ -42,12 +42,12 @@ public class RunCommandTests
     [InlineData("run larson 1 200 100 1024 1 12345 4", "min_size 200 is larger than max_size 100")]
     [InlineData("run random_mixed 10 10 1 --threads 4", "single-threaded")]
     [InlineData("run random_mixed 10 10 1 --allocator nosuch", "unknown allocator 'nosuch'")]
-    [InlineData("run random_mixed 10 10 1 --runs 0", "--runs 0")]
+    [InlineData("run random_mixed 10 10 1 --runs 0", "--runs '0' is not valid")]
     [InlineData("run random_mixed 10 10 1 --tls-list maybe", "--tls-list 'maybe' is not valid")]
     [InlineData("run nosuch", "unknown workload or scenario 'nosuch'")]
     [InlineData("micro --allocators hakmem,nosuch", "unknown allocator 'nosuch'")]
-    [InlineData("micro --job nosuch", "Argument 'nosuch' not recognized")]
-    [InlineData("matrix --runs 0", "--runs 0")]
+    [InlineData("micro --job nosuch", "--job 'nosuch' is not valid: expected short, dry")]
+    [InlineData("matrix --runs 0", "--runs '0' is not valid")]
     public void Bad_arguments_exit_2_with_a_message_naming_them(string command, string expected)
     {
         var o = Hklab.Run(command.Split(' '));

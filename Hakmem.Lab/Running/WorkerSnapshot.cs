@@ -1,0 +1,106 @@
+using System.Reflection.Metadata;
+using System.Reflection.PortableExecutable;
+
+namespace Hakmem.Lab.Running;
+
+/// <summary>The worker a set of runs uses: a copy of this very build, taken when the lab starts, in a cache
+/// keyed by the content of the build's assemblies. Rebuilding the tree while a matrix runs (any ./hklab
+/// call rebuilds when a source changed) then cannot change the code that measures the rest of the
+/// matrix: its workers keep loading the copy. The copy is checked against the assemblies this process
+/// loaded. The ./hklab launcher runs the lab itself from the same cache (the same key), so that a
+/// rebuild, which overwrites the assemblies in place, does not pull them from under the lab either.</summary>
+public static class WorkerSnapshot
+{
+    /// <summary>Snapshots unused this long are removed (a matrix runs for hours, not weeks).</summary>
+    private static readonly TimeSpan Unused = TimeSpan.FromDays(7);
+    private static readonly Lazy<WorkerCommand> s_pinned = new(Take);
+
+    /// <summary>The pinned worker of this process (taken once, on first use).</summary>
+    public static WorkerCommand Pinned => s_pinned.Value;
+
+    /// <summary>The assemblies whose code a run executes: the lab (worker and classifier), the allocator, the workloads.</summary>
+    private static readonly System.Reflection.Assembly[] Measured =
+        [typeof(Worker).Assembly, typeof(HakmemHeap).Assembly, typeof(Hakmem.Workloads.WorkloadSpec).Assembly];
+
+    private static WorkerCommand Take()
+    {
+        string source = Path.GetDirectoryName(typeof(Worker).Assembly.Location)!;
+        if (Path.GetFullPath(source).StartsWith(Path.GetFullPath(CacheRoot()) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+            return WorkerCommand.ForThisProcess(); // the lab already runs from a snapshot
+        if (Measured.Any(a => Mvid(a.Location) != a.ManifestModule.ModuleVersionId))
+            throw new InvalidOperationException("the hklab build was replaced since this hklab started (a rebuild of the tree): run the command again");
+        string cache = Path.Combine(CacheRoot(), Key(source));
+        if (!File.Exists(Path.Combine(cache, "hklab.dll")))
+        {
+            string temp = $"{cache}.{Environment.ProcessId}.tmp";
+            CopyTree(source, temp);
+            if (Measured.Any(a => Mvid(Path.Combine(temp, Path.GetFileName(a.Location))) != a.ManifestModule.ModuleVersionId))
+            {
+                Directory.Delete(temp, true);
+                throw new InvalidOperationException("the hklab build changed while it was being copied (a rebuild of the tree): run the command again");
+            }
+            try
+            {
+                Directory.Move(temp, cache);
+            }
+            catch (IOException) when (Directory.Exists(cache))
+            {
+                Directory.Delete(temp, true); // another hklab copied the same build first
+            }
+            Prune();
+        }
+        Directory.SetLastWriteTimeUtc(cache, DateTime.UtcNow);
+        return WorkerCommand.ForAssembly(Path.Combine(cache, "hklab.dll"));
+    }
+
+    /// <summary>$XDG_CACHE_HOME/hklab/builds, else ~/.cache/hklab/builds, else the temp directory.</summary>
+    public static string CacheRoot()
+    {
+        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
+        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
+        string root = !string.IsNullOrEmpty(xdg) ? xdg : home.Length > 0 ? Path.Combine(home, ".cache") : Path.GetTempPath();
+        return Path.Combine(root, "hklab", "builds");
+    }
+
+    /// <summary>The first 16 hex digits of the SHA-256 of the three assemblies, one after the other: what
+    /// the launcher computes with <c>cat hklab.dll Hakmem.Core.dll Hakmem.Workloads.dll | sha256sum</c>.</summary>
+    public static string Key(string dir)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (string name in new[] { "hklab.dll", "Hakmem.Core.dll", "Hakmem.Workloads.dll" }) sha.AppendData(File.ReadAllBytes(Path.Combine(dir, name)));
+        return Convert.ToHexString(sha.GetHashAndReset())[..16].ToLowerInvariant();
+    }
+
+    private static Guid Mvid(string path)
+    {
+        using var stream = File.OpenRead(path);
+        using var pe = new PEReader(stream);
+        var md = pe.GetMetadataReader();
+        return md.GetGuid(md.GetModuleDefinition().Mvid);
+    }
+
+    private static void CopyTree(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        foreach (string file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+        {
+            string target = Path.Combine(to, Path.GetRelativePath(from, file));
+            File.Copy(file, target); // keeps the mode: the apphost stays executable
+        }
+    }
+
+    /// <summary>A build is about 40 MB: the snapshots nobody used for a week go.</summary>
+    private static void Prune()
+    {
+        try
+        {
+            foreach (var old in new DirectoryInfo(CacheRoot()).GetDirectories().Where(d => DateTime.UtcNow - d.LastWriteTimeUtc > Unused))
+                old.Delete(true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

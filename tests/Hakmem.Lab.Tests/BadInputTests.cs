@@ -1,0 +1,121 @@
+using Hakmem.Lab.Results;
+
+namespace Hakmem.Lab.Tests;
+
+/// <summary>Every command, fed what a careless user types: one line on stderr naming the bad value and what
+/// is expected, exit 2, no stack trace, nothing written.</summary>
+public class BadInputTests : IDisposable
+{
+    private readonly string _fixtures = Hklab.TempDir("bad-input-fixtures");
+
+    public BadInputTests()
+    {
+        // A result set, one with a broken meta.json, a plain file, a runs file.
+        string set = Path.Combine(_fixtures, "set");
+        Directory.CreateDirectory(set);
+        RunsCsv.Write(Path.Combine(set, RunsCsv.RunsFile), [new RunRecord { RunId = "m-c0000-r001", Workload = "random_mixed", Args = "10 10 1", Allocator = "system", Threads = 1, Run = 1, Outcome = "ok", OpsPerSec = 1 }]);
+        new ResultMeta { MatrixId = "m", Cells = 1, PlannedRuns = 1 }.Write(set);
+        string bad = Path.Combine(_fixtures, "badmeta");
+        Directory.CreateDirectory(bad);
+        File.Copy(Path.Combine(set, RunsCsv.RunsFile), Path.Combine(bad, RunsCsv.RunsFile));
+        File.WriteAllText(Path.Combine(bad, RunsCsv.MetaFile), "{ \"matrix_id\": ");
+        File.WriteAllText(Path.Combine(_fixtures, "file.txt"), "not a directory");
+    }
+
+    public void Dispose() => Directory.Delete(_fixtures, true);
+
+    public static TheoryData<string, string> Cases => new()
+    {
+        // unknown commands and options
+        { "bogus", "no command 'bogus'; commands: run, matrix" },
+        { "", "no command given" },
+        { "run random_mixed 10 10 1 --bogus", "unknown option '--bogus'" },
+        // numbers: not numbers, out of range, overflowing, not finite
+        { "run random_mixed 10 10 1 --runs x", "--runs 'x' is not valid: expected a whole number from 1" },
+        { "run random_mixed 10 10 1 --runs 0", "--runs '0' is not valid" },
+        { "run random_mixed 10 10 1 --runs 2147483647", "--runs '2147483647' is not valid" },
+        { "run random_mixed 10 10 1 --timeout NaN", "--timeout 'NaN' is not valid: expected a number of seconds" },
+        { "run random_mixed 10 10 1 --timeout Infinity", "--timeout 'Infinity' is not valid" },
+        { "run random_mixed 10 10 1 --timeout 1e20", "--timeout '1e20' is not valid" },
+        { "run random_mixed 10 10 1 --timeout -1", "--timeout '-1' is not valid" },
+        { "run random_mixed 10 10 1 --max-mb 17592186044432", "--max-mb '17592186044432' is not valid: expected a whole number from 0 to" },
+        { "run random_mixed 10 10 1 --max-mb 9999999999999", "--max-mb '9999999999999' is not valid" },
+        { "run random_mixed 10 10 1 --fast-cap -1", "--fast-cap '-1' is not valid: expected a whole number from 0 to 1024" },
+        { "run random_mixed 10 10 1 --threads 0", "--threads '0' is not valid" },
+        { "run random_mixed 10 10 1 --tls-list maybe", "--tls-list 'maybe' is not valid: expected on or off" },
+        { "run random_mixed 10 x 1", "random_mixed: ws = 'x' is not valid" },
+        { "run random_mixed 10 10 1 --allocator nosuch", "unknown allocator 'nosuch'" },
+        { "matrix --runs 2147483647", "--runs '2147483647' is not valid" },
+        { "matrix --runs 100000", "the matrix plans 10800000 runs" },
+        { "matrix --timeout NaN", "--timeout 'NaN' is not valid" },
+        { "canaries --runs 0", "--runs '0' is not valid" },
+        { "compare {set} {set} --threshold 100%", "--threshold '100%' is not valid" },
+        // lists: empty, with an empty item, bad items
+        { "matrix --workloads ,", "--workloads ',' is empty" },
+        { "matrix --allocators ,", "--allocators ',' is empty" },
+        { "matrix --threads ,", "--threads ',' is empty" },
+        { "matrix --threads 1,,2", "--threads '1,,2' has an empty item" },
+        { "matrix --fast-cap ,", "--fast-cap ',' is empty" },
+        { "matrix --fast-cap -1", "--fast-cap item '-1' is not valid" },
+        { "matrix --p0 on,maybe", "--p0 item 'maybe' is not valid: expected on or off" },
+        { "canaries --only ,", "--only ',' is empty" },
+        { "matrix --shard 0/0", "--shard '0/0' is not valid" },
+        { "matrix --resume --force", "--resume and --force exclude each other" },
+        // output paths
+        { "matrix --quick --out {set}", "already holds a result set" },
+        { "matrix --quick --out {file}", "is a file: expected a directory" },
+        { "matrix --quick --out {file}/sub", "lies under" },
+        { "matrix --quick --out /proc/hklab", "cannot be written" },
+        { "matrix --quick --out \"\"", "--out is empty" },
+        { "run random_mixed 10 10 1 --csv {fixtures}", "is a directory: expected a file name" },
+        { "run random_mixed 10 10 1 --csv {file}", "already exists" },
+        { "run random_mixed 10 10 1 --csv {file}/runs.csv", "lies under" },
+        { "run random_mixed 10 10 1 --csv /proc/runs.csv", "cannot be written" },
+        { "run random_mixed 10 10 1 --csv \"\"", "--csv is empty" },
+        { "canaries --csv {fixtures}", "is a directory: expected a file name" },
+        { "compare {set} {set} --out {set}/runs.csv", "is one of the inputs" },
+        { "merge {set} --out {set}", "is one of the shards being merged" },
+        { "merge {set} --out {file}", "is a file" },
+        // input files
+        { "report {badmeta}", "is not a valid meta.json" },
+        { "merge {badmeta} --out new", "is not a valid meta.json" },
+        { "report {fixtures}/nope", "does not exist" },
+        { "compare {file} {set}", "missing columns" },
+        { "micro --job bogus", "--job 'bogus'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Cases))]
+    public void Bad_input_is_one_line_and_exit_2_with_nothing_written(string command, string expected)
+    {
+        string cwd = Hklab.TempDir("bad-input-cwd");
+        string before = Snapshot(_fixtures);
+        try
+        {
+            var args = Split(command.Replace("{set}", Path.Combine(_fixtures, "set")).Replace("{badmeta}", Path.Combine(_fixtures, "badmeta"))
+                .Replace("{file}", Path.Combine(_fixtures, "file.txt")).Replace("{fixtures}", _fixtures));
+            var o = Hklab.RunIn(cwd, args);
+            Assert.True(o.ExitCode == 2, $"exit {o.ExitCode}: {o.Stdout}{o.Stderr}");
+            string error = o.Stderr.TrimEnd('\n');
+            Assert.DoesNotContain('\n', error);
+            Assert.DoesNotContain("   at ", o.Stderr + o.Stdout);
+            Assert.DoesNotContain("System.", error);
+            Assert.Contains(expected, error);
+            Assert.Empty(Directory.EnumerateFileSystemEntries(cwd));
+            Assert.Equal(before, Snapshot(_fixtures));
+        }
+        finally
+        {
+            Directory.Delete(cwd, true);
+        }
+    }
+
+    /// <summary>Every file under a directory with its length and time: what a command must not have touched.</summary>
+    private static string Snapshot(string dir) =>
+        string.Join("\n", Directory.EnumerateFileSystemEntries(dir, "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal)
+            .Select(f => File.Exists(f) ? $"{f} {new FileInfo(f).Length} {File.GetLastWriteTimeUtc(f).Ticks}" : f));
+
+    /// <summary>Split on spaces; "" is an empty argument.</summary>
+    private static string[] Split(string command) =>
+        command.Length == 0 ? [] : command.Split(' ').Select(a => a == "\"\"" ? "" : a).ToArray();
+}
