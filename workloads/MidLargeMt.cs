@@ -71,19 +71,26 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         var monitor = new WorkloadMonitor();
         var inboxes = new Inboxes(ThreadCount);
         var ops = new long[ThreadCount];
+        // Each thread's own start (after the barrier) and end: the main thread can be descheduled past a
+        // whole short run, so a clock it started would miss the work it is meant to time.
+        var began = new long[ThreadCount];
+        var ended = new long[ThreadCount];
         var threads = new Thread[ThreadCount];
         var running = new StrongBox<int>(ThreadCount);
         using var start = new Barrier(ThreadCount + 1);
         for (int t = 0; t < ThreadCount; t++)
         {
             int id = t;
-            threads[t] = new Thread(() => Worker(allocator, id, inboxes, ops, running, start, monitor), maxStackSize: 256 * 1024) { IsBackground = true };
+            threads[t] = new Thread(() =>
+            {
+                Worker(allocator, id, inboxes, ops, running, start, monitor, out began[id]);
+                ended[id] = Stopwatch.GetTimestamp();
+            }, maxStackSize: 256 * 1024) { IsBackground = true };
             threads[t].Start();
         }
         start.SignalAndWait();
-        var clock = Stopwatch.StartNew();
         foreach (var t in threads) t.Join();
-        double seconds = clock.Elapsed.TotalSeconds;
+        double seconds = Stopwatch.GetElapsedTime(began.Min(), ended.Max()).TotalSeconds;
         long total = ops.Sum();
         var main = allocator.AttachThread();
         try
@@ -101,12 +108,14 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
         return monitor.Result(total, seconds);
     }
 
-    private unsafe void Worker<TAlloc>(TAlloc shared, int id, Inboxes inboxes, long[] ops, StrongBox<int> running, Barrier start, WorkloadMonitor monitor)
-        where TAlloc : struct, IAllocator<TAlloc>
+    private unsafe void Worker<TAlloc>(TAlloc shared, int id, Inboxes inboxes, long[] ops, StrongBox<int> running, Barrier start, WorkloadMonitor monitor,
+        out long began) where TAlloc : struct, IAllocator<TAlloc>
     {
+        began = Stopwatch.GetTimestamp();
         var a = shared.AttachThread();
         var slots = new Slots(WorkingSet);
         start.SignalAndWait();
+        began = Stopwatch.GetTimestamp();
         try
         {
             try

@@ -65,27 +65,29 @@ public class MatrixTests
             0, 0, 4096, outcome == Outcome.Ok ? "" : "killed by signal 11", null));
     }
 
-    [Fact]
-    public async Task Merged_shards_equal_the_unsharded_result_set()
+    /// <summary>Shard <paramref name="s"/> of a small matrix run with the fake executor into ROOT/K-N.</summary>
+    private static async Task<string> RunShard(string root, Shard s)
     {
         var def = Def(runs: 2);
         var cells = def.Expand();
         var plan = MatrixDefinition.Plan(cells, def.Runs);
         string id = MatrixDefinition.Id(cells, def.Runs);
+        string dir = Path.Combine(root, s.ToString().Replace('/', '-'));
+        var meta = new ResultMeta { CommandLine = "test", MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count, Shards = s.IsWhole ? [] : [s.ToString()] };
+        var runs = await new MatrixRunner(Fake, TextWriter.Null, false).RunAsync(s.Select(plan), dir, meta, _ => TimeSpan.FromSeconds(1), id, default);
+        ResultSet.WriteSummaries(dir, runs, meta);
+        return dir;
+    }
+
+    [Fact]
+    public async Task Merged_shards_equal_the_unsharded_result_set()
+    {
         string root = Path.Combine(Path.GetTempPath(), $"hklab-merge-{Guid.NewGuid():N}");
-        async Task<string> RunPart(Shard s)
-        {
-            string dir = Path.Combine(root, s.ToString().Replace('/', '-'));
-            var meta = new ResultMeta { CommandLine = "test", MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count, Shards = s.IsWhole ? [] : [s.ToString()] };
-            var runs = await new MatrixRunner(Fake, TextWriter.Null, false).RunAsync(s.Select(plan), dir, meta, _ => TimeSpan.FromSeconds(1), id, default);
-            ResultSet.WriteSummaries(dir, runs, meta);
-            return dir;
-        }
         try
         {
-            string whole = await RunPart(Shard.Whole);
+            string whole = await RunShard(root, Shard.Whole);
             var parts = new List<string>();
-            foreach (int k in new[] { 2, 1, 3 }) parts.Add(await RunPart(new Shard(k, 3)));
+            foreach (int k in new[] { 2, 1, 3 }) parts.Add(await RunShard(root, new Shard(k, 3)));
             var set = Merge.Load(parts);
             var (merged, meta) = (set.Runs, set.Meta);
             Assert.Equal(["1/3", "2/3", "3/3"], meta.Shards);
@@ -105,21 +107,11 @@ public class MatrixTests
     public async Task A_shard_left_out_or_cut_short_fails_the_merge_unless_allowed()
     {
         var def = Def(runs: 2);
-        var cells = def.Expand();
-        var plan = MatrixDefinition.Plan(cells, def.Runs);
-        string id = MatrixDefinition.Id(cells, def.Runs);
+        int planned = def.Expand().Count * def.Runs;
         string root = Path.Combine(Path.GetTempPath(), $"hklab-merge-{Guid.NewGuid():N}");
-        async Task<string> RunPart(Shard s)
-        {
-            string dir = Path.Combine(root, s.ToString().Replace('/', '-'));
-            var meta = new ResultMeta { CommandLine = "test", MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count, Shards = [s.ToString()] };
-            var runs = await new MatrixRunner(Fake, TextWriter.Null, false).RunAsync(s.Select(plan), dir, meta, _ => TimeSpan.FromSeconds(1), id, default);
-            ResultSet.WriteSummaries(dir, runs, meta);
-            return dir;
-        }
         try
         {
-            string one = await RunPart(new Shard(1, 3)), two = await RunPart(new Shard(2, 3)), three = await RunPart(new Shard(3, 3));
+            string one = await RunShard(root, new Shard(1, 3)), two = await RunShard(root, new Shard(2, 3)), three = await RunShard(root, new Shard(3, 3));
             string output = Path.Combine(root, "merged");
             var leftOut = Hklab.Run("merge", one, three, "--out", output);
             Assert.Equal(1, leftOut.ExitCode);
@@ -140,7 +132,7 @@ public class MatrixTests
             Assert.Contains("partial", allowed.Stderr);
             var meta = ResultMeta.Read(output)!;
             Assert.True(meta.Partial);
-            Assert.Equal(plan.Count, meta.PlannedRuns);
+            Assert.Equal(planned, meta.PlannedRuns);
             Assert.Equal(RunsCsv.Read(Path.Combine(output, RunsCsv.RunsFile)).Count, meta.DoneRuns);
             Assert.Contains("**partial**", File.ReadAllText(Path.Combine(output, RunsCsv.SummaryMarkdown)));
             Assert.Contains("shard 2/3 missing", File.ReadAllText(Path.Combine(output, RunsCsv.SummaryMarkdown)));
