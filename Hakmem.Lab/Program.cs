@@ -20,6 +20,7 @@ public static class Program
         root.Subcommands.Add(MatrixCommand.Create());
         root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
+        root.Subcommands.Add(AbCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(CanariesCommand.Create());
         root.Subcommands.Add(MicroCommand.Create());

@@ -16,7 +16,7 @@ public static class CanariesCommand
 
     public static Command Create()
     {
-        var runs = NumberOption.Int("--runs", "runs per canary and per clean cell (default 20)", 1, MatrixCommand.MaxRuns);
+        var runs = NumberOption.Int("--runs", "runs per canary and per clean cell (default 20)", 1, MatrixOptions.MaxRuns);
         runs.Aliases.Add("-n");
         var only = new Option<string?>("--only") { Description = "run only these canaries (comma-separated names)" };
         var csv = new Option<string?>("--csv") { Description = "write every run (canary and clean) as a runs file, a row as each run ends; refused when the file exists, unless --force" };

@@ -13,21 +13,9 @@ namespace Hakmem.Lab.Cli;
 /// one owner: an existing set is resumed or moved aside only when asked.</summary>
 public static class MatrixCommand
 {
-    /// <summary>More runs than this is a typing mistake, not a plan (a million larson runs is a month).</summary>
-    public const int MaxPlannedRuns = 1_000_000;
-    public const int MaxRuns = 100_000;
-
     public static Command Create()
     {
-        var workloads = ListOption.Create("--workloads", "workloads (larson, random_mixed, mid_large_mt) or scenario names", string.Join(",", MatrixDefinition.DefaultWorkloads));
-        var allocators = ListOption.Create("--allocators", $"allocators among {string.Join(", ", BackendInfo.Names)}", "hakmem and every installed C allocator");
-        var fastCap = ListOption.Create("--fast-cap", "hakmem FAST_CAP values", "0,64");
-        var tlsList = ListOption.Create("--tls-list", "hakmem TLS_LIST values", "off,on");
-        var p0 = ListOption.Create("--p0", "hakmem P0 batch refill values", "off,on");
-        var threads = ListOption.Create("--threads", "thread counts for larson and mid_large_mt", "1,2,4,8");
-        var runs = NumberOption.Int("--runs", $"runs per cell (default {MatrixDefinition.DefaultRuns}; {MatrixDefinition.QuickRuns} with --quick)", 1, MaxRuns);
-        var timeout = NumberOption.Seconds("--timeout", "seconds before a run is killed (default: larson 3x its seconds + 60, others 300)");
-        var quick = new Option<bool>("--quick") { Description = "smoke preset: short workloads and 2 runs per cell (the whole default matrix in about 2 minutes on 2 cores)" };
+        var dims = new MatrixOptions($"runs per cell (default {MatrixDefinition.DefaultRuns}; {MatrixDefinition.QuickRuns} with --quick)");
         var shard = new Option<string?>("--shard") { Description = "run only shard K of N of the runs (K/N), for a CI job matrix or a Slurm array; join with hklab merge" };
         var output = new Option<string?>("--out", "-o") { Description = "result directory (default results/matrix-<time>); refused when it holds a result set, unless --resume or --force" };
         var resume = new Option<bool>("--resume") { Description = "continue the interrupted matrix in --out (same options): its runs are kept, the missing ones run" };
@@ -38,27 +26,15 @@ public static class MatrixCommand
             + "DIR/summary.md and DIR/meta.json. Knobs that do not apply collapse: only hakmem has FAST_CAP/TLS_LIST/P0,\n"
             + "random_mixed has one thread, a scenario keeps its own command line. Exit code 0 when every run was ok,\n"
             + "1 when a run failed or leaked (or the results could not be written), 2 on bad input, 130 when interrupted.");
-        foreach (Option o in new Option[] { workloads, allocators, fastCap, tlsList, p0, threads, runs, timeout, quick, shard, output, resume, force }) cmd.Options.Add(o);
+        dims.AddTo(cmd);
+        foreach (Option o in new Option[] { shard, output, resume, force }) cmd.Options.Add(o);
 
         cmd.SetAction((r, cancel) => CommandGuard.Run("matrix", async () =>
         {
-            bool isQuick = r.GetValue(quick);
-            var ws = ListOption.Items("--workloads", r.GetValue(workloads), "larson,random_mixed") ?? MatrixDefinition.DefaultWorkloads;
-            foreach (var w in ws) MatrixDefinition.BaseWorkload(w, isQuick); // unknown names fail here, before anything runs
-            var allocs = ResolveAllocators(r.GetValue(allocators));
-            int n = r.GetValue(runs) ?? (isQuick ? MatrixDefinition.QuickRuns : MatrixDefinition.DefaultRuns);
-            var def = new MatrixDefinition(ws, allocs,
-                ListOption.Ints("--fast-cap", r.GetValue(fastCap), [0, 64], 0, HakmemOptions.MaxFastCap),
-                ListOption.OnOffs("--tls-list", r.GetValue(tlsList), [false, true]),
-                ListOption.OnOffs("--p0", r.GetValue(p0), [false, true]),
-                ListOption.Ints("--threads", r.GetValue(threads), MatrixDefinition.DefaultThreads, 1, 1024),
-                n, isQuick, HakmemOptions.FromEnvironment());
+            var def = dims.Definition(r, MatrixDefinition.DefaultRuns);
             var part = r.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.Whole;
             if (r.GetValue(resume) && r.GetValue(force)) throw new ArgumentException("--resume and --force exclude each other: continue the set, or start over");
-            var cells = def.Expand();
-            long planned = (long)cells.Count * def.Runs;
-            if (planned > MaxPlannedRuns)
-                throw new ArgumentException($"the matrix plans {planned} runs ({cells.Count} cells x {def.Runs} runs), more than {MaxPlannedRuns}: fewer --runs, narrower dimensions, or --shard");
+            var cells = MatrixOptions.Cells(def);
 
             var plan = MatrixDefinition.Plan(cells, def.Runs);
             var mine = part.Select(plan);
@@ -97,13 +73,12 @@ public static class MatrixCommand
 
             var runner = new ChildRunner(WorkerSnapshot.Pinned);
             var matrix = new MatrixRunner(runner.RunAsync, Console.Out, !Console.IsOutputRedirected);
-            double? fixedTimeout = r.GetValue(timeout);
             string? writeFailure = null;
             using (csv)
             {
                 try
                 {
-                    await matrix.RunAsync(todo, csv, c => TimeSpan.FromSeconds(fixedTimeout ?? RunCommand.DefaultTimeout(c.Workload)), id, cancel);
+                    await matrix.RunAsync(todo, csv, c => dims.TimeoutOf(r, c), id, cancel);
                 }
                 catch (ResultWriteException e)
                 {
@@ -140,25 +115,4 @@ public static class MatrixCommand
     }
 
     private static string Shards(ResultMeta m) => m.Shards.Count > 0 ? $" (shard {string.Join(",", m.Shards)})" : "";
-
-    /// <summary>Explicit allocators must exist (a missing C allocator is an error naming its package);
-    /// the default is hakmem plus every C allocator installed here.</summary>
-    public static IReadOnlyList<string> ResolveAllocators(string? text)
-    {
-        var names = ListOption.Items("--allocators", text, "hakmem,mimalloc");
-        if (names == null)
-        {
-            var installed = BackendInfo.All.Where(b => b.IsHakmem || (b.IsNative && b.IsAvailable())).Select(b => b.Name).ToList();
-            var missing = BackendInfo.All.Where(b => b.IsNative && !b.IsAvailable()).ToList();
-            if (missing.Count > 0)
-                Console.Error.WriteLine($"hklab matrix: not installed, left out: {string.Join(", ", missing.Select(m => $"{m.Name} (apt-get install {m.DebianPackage})"))}");
-            return installed;
-        }
-        foreach (var name in names)
-        {
-            var b = BackendInfo.Get(name);
-            if (!b.IsAvailable()) throw new ArgumentException($"allocator '{name}' is not installed: apt-get install {b.DebianPackage}");
-        }
-        return names.Distinct().ToList();
-    }
 }

@@ -49,7 +49,7 @@ public static class MicroCommand
             IReadOnlyList<string> selected;
             try
             {
-                selected = MatrixCommand.ResolveAllocators(r.GetValue(allocators)).Where(a => a != "bump").ToList();
+                selected = MatrixOptions.ResolveAllocators(r.GetValue(allocators)).Where(a => a != "bump").ToList();
             }
             catch (ArgumentException e)
             {

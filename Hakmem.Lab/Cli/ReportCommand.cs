@@ -22,13 +22,11 @@ public static class ReportCommand
             if (runs.Count == 0) throw new ArgumentException($"{file} has no runs");
             var meta = ResultMeta.Read(dir);
             string name = Path.GetFileName(file);
-            if (name is RunsCsv.SummaryFile or RunsCsv.SummaryMarkdown || name.EndsWith(".png", StringComparison.Ordinal) || name.EndsWith(".svg", StringComparison.Ordinal))
+            if (name is RunsCsv.SummaryFile or RunsCsv.SummaryMarkdown or ResultSet.CompareFile || name.EndsWith(".png", StringComparison.Ordinal) || name.EndsWith(".svg", StringComparison.Ordinal))
                 throw new OutputPathException($"'{file}' has the name of a file report writes: rename the runs file (report never writes over its input)");
             using var owner = ResultDirectory.Lock(dir, "hklab report");
-            var charts = Charts.Write(dir, runs);
-            var summaries = Summarizer.Summarize(runs);
-            Csv.Write(Path.Combine(dir, RunsCsv.SummaryFile), summaries);
-            AtomicFile.Write(Path.Combine(dir, RunsCsv.SummaryMarkdown), SummaryMarkdown.Render(meta, summaries, ResultSet.ExistingCharts(dir)));
+            var charts = Charts.Write(dir, runs, meta?.Threshold);
+            ResultSet.WriteSummaries(dir, runs, meta, writeMeta: false);
             foreach (var c in charts) Console.WriteLine(c);
             Console.WriteLine($"summary: {Path.Combine(dir, RunsCsv.SummaryMarkdown)}");
             return 0;

@@ -26,7 +26,7 @@ public static class RunCommand
         var allocator = new Option<string>("--allocator", "-a") { Description = $"{string.Join(", ", BackendInfo.Names)}", DefaultValueFactory = _ => "hakmem" };
         var threads = NumberOption.Int("--threads", "override the workload's thread count", 1, 1024);
         threads.Aliases.Add("-t");
-        var runs = NumberOption.Int("--runs", "how many runs, each in its own process (default 1)", 1, MatrixCommand.MaxRuns);
+        var runs = NumberOption.Int("--runs", "how many runs, each in its own process (default 1)", 1, MatrixOptions.MaxRuns);
         runs.Aliases.Add("-n");
         var timeout = NumberOption.Seconds("--timeout", "seconds before a run is killed and counted as timeout (default: larson 3x its seconds + 60, others 300)");
         var csv = new Option<string?>("--csv", "--out") { Description = "write the runs file (CSV) here, a row as each run ends; refused when the file exists, unless --force" };

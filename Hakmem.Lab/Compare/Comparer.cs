@@ -26,10 +26,44 @@ public static class Comparer
 
     private sealed record Side(IReadOnlyList<RunRecord> Runs, double[] Samples, int Failures, int Leaks);
 
+    /// <summary>Two result sets, unpaired: <see cref="RatioTest"/> on each cell's finished runs.</summary>
     public static IReadOnlyList<CellComparison> Compare(IReadOnlyList<RunRecord> before, IReadOnlyList<RunRecord> after, double threshold)
     {
         var b = before.GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
         var a = after.GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
+        return Judge(b, a, threshold, (_, sb, sa) =>
+            sb.Samples.Length >= MinSamples && sa.Samples.Length >= MinSamples && !Identical(sb, sa)
+                ? RatioTest.Estimate(sb.Samples, sa.Samples, threshold, Alpha) : null);
+    }
+
+    /// <summary>One interleaved run of two sides (<c>hklab ab</c>): side A is "before", B "after", and the
+    /// runs of a cell are paired by their run number (<see cref="SignedRankTest"/> on the pairs whose two
+    /// runs both finished).</summary>
+    public static IReadOnlyList<CellComparison> ComparePaired(IReadOnlyList<RunRecord> runs, double threshold)
+    {
+        var a = runs.Where(r => r.Side == "A").GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
+        var b = runs.Where(r => r.Side == "B").GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
+        return Judge(a, b, threshold, (_, sa, sb) =>
+        {
+            var pairs = Pairs(sa, sb);
+            return pairs.A.Length >= MinSamples ? SignedRankTest.Estimate(pairs.A, pairs.B, threshold, Alpha) : null;
+        }, paired: true);
+    }
+
+    /// <summary>The throughputs of the pairs (same run number) whose two runs both finished.</summary>
+    public static (double[] A, double[] B) Pairs(IReadOnlyList<RunRecord> a, IReadOnlyList<RunRecord> b) => Pairs(SideOf(a), SideOf(b));
+
+    private static (double[] A, double[] B) Pairs(Side a, Side b)
+    {
+        var bByRun = b.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished()).GroupBy(r => r.Run).ToDictionary(g => g.Key, g => g.First().OpsPerSec);
+        var both = a.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && bByRun.ContainsKey(r.Run)).OrderBy(r => r.Run).ToList();
+        return (both.Select(r => r.OpsPerSec).ToArray(), both.Select(r => bByRun[r.Run]).ToArray());
+    }
+
+    /// <summary>The gate's rules over all cells, whatever estimated each cell's ratio.</summary>
+    private static IReadOnlyList<CellComparison> Judge(Dictionary<CellKey, Side> b, Dictionary<CellKey, Side> a, double threshold,
+        Func<CellKey, Side, Side, RatioEstimate?> estimate, bool paired = false)
+    {
         var common = b.Keys.Where(a.ContainsKey).ToList();
         if (common.Count == 0)
             throw new ArgumentException("no cell is in both result sets: before has "
@@ -37,8 +71,7 @@ public static class Comparer
 
         var tested = new List<(CellKey Key, RatioEstimate Estimate)>();
         foreach (var k in common)
-            if (b[k].Samples.Length >= MinSamples && a[k].Samples.Length >= MinSamples && !Identical(b[k], a[k]))
-                tested.Add((k, RatioTest.Estimate(b[k].Samples, a[k].Samples, threshold, Alpha)));
+            if (estimate(k, b[k], a[k]) is { } e) tested.Add((k, e));
         double[] qSlower = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PSlower).ToList());
         double[] qFaster = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PFaster).ToList());
         double[] qSame = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PSame).ToList());
@@ -46,7 +79,7 @@ public static class Comparer
             .ToDictionary(x => x.Key, x => x.Row);
 
         var rows = new List<CellComparison>();
-        foreach (var k in common) rows.Add(Stability(k, b[k], a[k], judged.GetValueOrDefault(k) ?? Untested(b[k], a[k])));
+        foreach (var k in common) rows.Add(Stability(k, b[k], a[k], judged.GetValueOrDefault(k) ?? Untested(b[k], a[k], paired)));
         foreach (var k in b.Keys.Where(k => !a.ContainsKey(k))) rows.Add(Missing(k, b[k], null));
         foreach (var k in a.Keys.Where(k => !b.ContainsKey(k))) rows.Add(Missing(k, null, a[k]));
         return rows.OrderBy(SortKey).ThenBy(r => r.Cell, StringComparer.Ordinal).ToList();
@@ -88,12 +121,13 @@ public static class Comparer
         };
     }
 
-    private static CellComparison Untested(Side b, Side a)
+    private static CellComparison Untested(Side b, Side a, bool paired)
     {
-        if (Identical(b, a)) return new CellComparison { Verdict = Verdicts.Same, Ratio = 1, RatioLow = 1, RatioHigh = 1, Note = "identical measurements" };
+        if (!paired && Identical(b, a)) return new CellComparison { Verdict = Verdicts.Same, Ratio = 1, RatioLow = 1, RatioHigh = 1, Note = "identical measurements" };
         string note = b.Samples.Length == 0 && a.Samples.Length == 0 ? "no finished runs on either side"
             : a.Samples.Length == 0 ? "no finished runs after"
             : b.Samples.Length == 0 ? "no finished runs before"
+            : paired ? $"fewer than {MinSamples} pairs with both runs finished ({Pairs(b, a).A.Length})"
             : $"fewer than {MinSamples} finished runs on a side ({b.Samples.Length} before, {a.Samples.Length} after)";
         double? ratio = b.Samples.Length > 0 && a.Samples.Length > 0 ? Round(Estimators.Median(a.Samples) / Estimators.Median(b.Samples)) : null;
         return new CellComparison { Verdict = Verdicts.Unknown, Ratio = ratio, Note = note };
@@ -139,20 +173,20 @@ public static class Comparer
     private static (int, double) SortKey(CellComparison c) =>
         (c.Stability == Verdicts.LessStable ? 0 : c.Verdict switch { Verdicts.Slower => 1, Verdicts.Missing => 2, Verdicts.Unknown => 3, Verdicts.Same => 4, _ => 5 }, c.Ratio ?? 1);
 
-    public static string Summary(IReadOnlyList<CellComparison> rows)
+    public static string Summary(IReadOnlyList<CellComparison> rows, string before = "before", string after = "after")
     {
         int Count(string v) => rows.Count(r => r.Verdict == v);
         var ratios = rows.Where(r => r.Ratio is > 0 && r.Verdict is not (Verdicts.Unknown or Verdicts.Missing)).Select(r => r.Ratio!.Value).ToList();
         string geo = ratios.Count == 0 ? "n/a" : Math.Exp(ratios.Average(Math.Log)).ToString("0.000", CultureInfo.InvariantCulture);
         return $"{rows.Count} cells: {Count(Verdicts.Faster)} faster, {Count(Verdicts.Slower)} slower, {Count(Verdicts.Same)} same, "
             + $"{Count(Verdicts.Unknown)} unknown, {Count(Verdicts.Missing)} missing; {rows.Count(r => r.Stability == Verdicts.LessStable)} less stable, "
-            + $"{rows.Count(r => r.Stability == Verdicts.MoreStable)} more stable; geometric mean ratio after/before {geo}";
+            + $"{rows.Count(r => r.Stability == Verdicts.MoreStable)} more stable; geometric mean ratio {after}/{before} {geo}";
     }
 
-    public static string Markdown(IReadOnlyList<CellComparison> rows, double threshold)
+    public static string Markdown(IReadOnlyList<CellComparison> rows, double threshold, string before = "before", string after = "after")
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"| cell | throughput (threshold {Percent(threshold)}) | ratio | 90% interval | median before | median after | stability | failures before/after | leaks before/after |");
+        sb.AppendLine($"| cell | throughput (threshold {Percent(threshold)}) | ratio {after}/{before} | 90% interval | median {before} | median {after} | stability | failures {before}/{after} | leaks {before}/{after} |");
         sb.AppendLine("|---|---|---:|---|---:|---:|---|---|---|");
         foreach (var r in rows)
         {

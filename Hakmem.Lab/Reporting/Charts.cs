@@ -11,9 +11,15 @@ public static class Charts
 {
     public const int Width = 1200, Height = 600;
 
-    public static IReadOnlyList<string> Write(string dir, IReadOnlyList<RunRecord> runs)
+    public static IReadOnlyList<string> Write(string dir, IReadOnlyList<RunRecord> runs, double? threshold = null)
     {
         var files = new List<string>();
+        if (runs.Any(r => r.Side.Length > 0))
+        {
+            // An interleaved comparison (hklab ab): the paired ratio B/A of every cell, per workload.
+            foreach (var family in runs.GroupBy(r => $"{r.Workload} {r.Args}").OrderBy(g => g.Key, StringComparer.Ordinal))
+                files.AddRange(Save(dir, $"ab-{Slug(family.Key)}", PairedRatios(family.Key, family.ToList(), threshold ?? 0.05)));
+        }
         foreach (var family in runs.GroupBy(Family).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             string name = Slug(family.Key);
@@ -97,6 +103,40 @@ public static class Charts
         plot.Axes.Bottom.TickLabelStyle.Alignment = Alignment.MiddleRight;
         plot.Axes.Bottom.MinimumSize = 110;
         plot.Title("hakmem: failed runs (crash, abort, corrupt, timeout, oom, error) per knob setting");
+        return plot;
+    }
+
+    /// <summary>hklab ab: per cell the ratio B/A of the paired runs with its 90% interval, and the threshold band
+    /// around 1 (outside it and clear of it: slower or faster; inside and clear: same).</summary>
+    private static Plot PairedRatios(string family, IReadOnlyList<RunRecord> runs, double threshold)
+    {
+        var plot = new Plot();
+        var rows = Compare.Comparer.ComparePaired(runs, threshold).OrderBy(c => c.Cell, StringComparer.Ordinal).ToList();
+        var labels = new List<string>();
+        for (int i = 0; i < rows.Count; i++)
+        {
+            var c = rows[i];
+            double y = rows.Count - 1 - i;
+            labels.Add(c.Cell[(c.Cell.IndexOf('|') + 1)..].Trim() + $"  [{c.Verdict}]");
+            if (c.Ratio is not double ratio) continue;
+            double lo = c.RatioLow ?? ratio, hi = c.RatioHigh ?? ratio;
+            var line = plot.Add.Line(lo, y, hi, y);
+            line.LineWidth = 3;
+            var color = c.Verdict switch { "slower" => Colors.Red, "faster" => Colors.Green, "same" => Colors.Blue, _ => Colors.Gray };
+            line.Color = color;
+            plot.Add.Marker(ratio, y, MarkerShape.FilledCircle, 8, color);
+        }
+        foreach (double x in new[] { 1 - threshold, 1 + threshold })
+        {
+            var band = plot.Add.VerticalLine(x);
+            band.LinePattern = LinePattern.Dashed;
+            band.Color = Colors.Black.WithAlpha(0.5);
+        }
+        plot.Add.VerticalLine(1).Color = Colors.Black;
+        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericManual(labels.Select((_, i) => (double)(rows.Count - 1 - i)).ToArray(), labels.ToArray());
+        plot.Axes.Left.MinimumSize = 320;
+        plot.Title($"{family}: B/A, paired (90% interval, ±{threshold * 100:0.#}% band)");
+        plot.XLabel("throughput B / A");
         return plot;
     }
 

@@ -26,6 +26,11 @@ public sealed record ResultMeta
     public int? DoneRuns { get; init; }
     /// <summary>Not every planned run is here: an interrupted matrix, or shards merged with some missing.</summary>
     public bool Partial { get; init; }
+    /// <summary>hklab ab: each side as "A: main (3f2c1d0a9b8e)", the seed that drew the pairs' orders, and
+    /// the threshold of the verdicts; empty for a matrix.</summary>
+    public IReadOnlyList<string> Sides { get; init; } = [];
+    public int? Seed { get; init; }
+    public double? Threshold { get; init; }
     /// <summary>For a partial set: what is missing, in words.</summary>
     public string Gaps { get; init; } = "";
     /// <summary>"2/4" for a shard, empty for a whole matrix; merged sets list their shards.</summary>

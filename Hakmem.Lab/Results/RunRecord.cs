@@ -38,6 +38,10 @@ public sealed record RunRecord
     [Name("routes"), Index(27), Optional] public string Routes { get; init; } = "";
     /// <summary>The build whose worker ran this run: the commit, "-dirty" when the tree had changes.</summary>
     [Name("build"), Index(28), Optional] public string Build { get; init; } = "";
+    /// <summary>hklab ab: the side that ran (A or B); empty in a matrix.</summary>
+    [Name("side"), Index(29), Optional] public string Side { get; init; } = "";
+    /// <summary>hklab ab: the order the pair ran in (AB or BA), drawn at random per pair.</summary>
+    [Name("order"), Index(30), Optional] public string Order { get; init; } = "";
 
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;

@@ -7,8 +7,10 @@ namespace Hakmem.Lab.Results;
 /// median, from Perfolizer) over the runs that finished.</summary>
 public static class Summarizer
 {
+    /// <summary>One row per cell, and per side for an interleaved comparison (hklab ab).</summary>
     public static IReadOnlyList<SummaryRecord> Summarize(IEnumerable<RunRecord> runs) =>
-        runs.GroupBy(CellKey.Of).Select(g => Summarize(g.Key, g.ToList())).ToList();
+        runs.GroupBy(r => (Key: CellKey.Of(r), r.Side)).OrderBy(g => g.Key.Side, StringComparer.Ordinal)
+            .Select(g => Summarize(g.Key.Key, g.ToList()) with { Side = g.Key.Side }).ToList();
 
     public static SummaryRecord Summarize(CellKey key, IReadOnlyList<RunRecord> runs)
     {

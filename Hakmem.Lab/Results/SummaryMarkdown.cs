@@ -18,6 +18,7 @@ public static class SummaryMarkdown
             sb.AppendLine($"- commit `{meta.GitCommit}` on {meta.Host} ({meta.Cpu}, {meta.Cores} cores), {meta.Dotnet}, {meta.Os}");
             sb.AppendLine($"- started {meta.Started:yyyy-MM-dd HH:mm:ss}Z{(meta.Finished is { } f ? $", finished {f:yyyy-MM-dd HH:mm:ss}Z" : "")}");
             if (meta.Shards.Count > 0) sb.AppendLine($"- shards: {string.Join(", ", meta.Shards)}");
+            foreach (var side in meta.Sides) sb.AppendLine($"- side {side}");
             if (meta.Partial) sb.AppendLine($"- **partial**: {meta.DoneRuns} of {meta.PlannedRuns} planned runs{(meta.Gaps.Length > 0 ? $" ({meta.Gaps})" : "")}");
             sb.AppendLine();
         }
@@ -30,9 +31,9 @@ public static class SummaryMarkdown
             sb.AppendLine($"## {group.Key}").AppendLine();
             sb.AppendLine("| allocator | knobs | runs | outcomes | crash rate (95%) | ops/s median | 95% CI of median | Q1 - Q3 | peak RSS | peak - base |");
             sb.AppendLine("|---|---|---:|---|---|---:|---|---|---:|---:|");
-            foreach (var c in group.OrderByDescending(c => c.OpsMedian ?? -1))
+            foreach (var c in group.OrderBy(c => c.Side.Length > 0 ? c.Key.ToString() : "", StringComparer.Ordinal).ThenByDescending(c => c.OpsMedian ?? -1))
             {
-                sb.Append($"| {c.Allocator} | {c.Key.Knobs} | {c.Runs} | {Outcomes(c)} | {Rate(c)} | ");
+                sb.Append($"| {c.Allocator}{(c.Side.Length > 0 ? $" [{c.Side}]" : "")} | {c.Key.Knobs} | {c.Runs} | {Outcomes(c)} | {Rate(c)} | ");
                 sb.Append(c.OpsMedian is double m ? Units.Rate(m) : "-").Append(" | ");
                 sb.Append(c.OpsCiLow is double lo && c.OpsCiHigh is double hi ? $"{Units.Rate(lo)} - {Units.Rate(hi)}" : "-").Append(" | ");
                 sb.Append(c.OpsQ1 is double q1 && c.OpsQ3 is double q3 ? $"{Units.Rate(q1)} - {Units.Rate(q3)}" : "-").Append(" | ");

@@ -39,6 +39,8 @@ public sealed record SummaryRecord
     /// <summary>Median of peak - base over the finished runs: the workload's and allocator's memory without the runtime's floor.</summary>
     [Name("rss_over_base_kb_median"), Index(31), Optional] public double? RssOverBaseMedianKb { get; init; }
     [Name("first_failure"), Index(32)] public string FirstFailure { get; init; } = "";
+    /// <summary>hklab ab: the side (A or B) these runs are of; empty for a matrix.</summary>
+    [Name("side"), Index(33), Optional] public string Side { get; init; } = "";
 
     [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject);
 }

@@ -53,6 +53,32 @@ public static class WorkerSnapshot
         return WorkerCommand.ForAssembly(Path.Combine(cache, "hklab.dll"));
     }
 
+    /// <summary>A snapshot of another build directory (a side of hklab ab): its worker, and whether the
+    /// snapshot was there already.</summary>
+    public static (WorkerCommand Worker, bool Cached) Of(string dir)
+    {
+        string cache = Path.Combine(CacheRoot(), Key(dir));
+        bool cached = File.Exists(Path.Combine(cache, "hklab.dll"));
+        if (!cached) Copy(dir, cache);
+        Directory.SetLastWriteTimeUtc(cache, DateTime.UtcNow);
+        return (WorkerCommand.ForAssembly(Path.Combine(cache, "hklab.dll")), cached);
+    }
+
+    private static void Copy(string source, string cache)
+    {
+        string temp = $"{cache}.{Environment.ProcessId}.tmp";
+        CopyTree(source, temp);
+        try
+        {
+            Directory.Move(temp, cache);
+        }
+        catch (IOException) when (Directory.Exists(cache))
+        {
+            Directory.Delete(temp, true);
+        }
+        Prune();
+    }
+
     /// <summary>$XDG_CACHE_HOME/hklab/builds, else ~/.cache/hklab/builds, else the temp directory.</summary>
     public static string CacheRoot()
     {

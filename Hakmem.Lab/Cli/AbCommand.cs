@@ -1,0 +1,115 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Globalization;
+using Hakmem.Lab.Ab;
+using Hakmem.Lab.Compare;
+using Hakmem.Lab.Matrix;
+using Hakmem.Lab.Output;
+using Hakmem.Lab.Results;
+using Hakmem.Lab.Running;
+
+namespace Hakmem.Lab.Cli;
+
+/// <summary><c>hklab ab A B</c>: before and after in one interleaved run. Each side is built once, the same
+/// cells run for both in pairs whose order is drawn at random, and the verdicts come from the paired
+/// differences, so a machine that drifts by more than the change measures the change, not the drift.</summary>
+public static class AbCommand
+{
+    public const int DefaultRuns = 10;
+
+    public static Command Create()
+    {
+        var a = new Argument<string>("A") { Description = "before: a git ref of this repository (built once per commit), '.' (the working tree), a checkout, or a build directory" };
+        var b = new Argument<string>("B") { Description = "after: the same forms as A" };
+        var dims = new MatrixOptions($"pairs per cell (default {DefaultRuns}; {MatrixDefinition.QuickRuns} with --quick)");
+        var threshold = new Option<string>("--threshold") { Description = "smallest relative throughput change that counts (e.g. 5%)", DefaultValueFactory = _ => "5%" };
+        var seed = NumberOption.Int("--seed", "seed of the pairs' orders (default: drawn, and recorded in meta.json)", 0, int.MaxValue);
+        var output = new Option<string?>("--out", "-o") { Description = "result directory (default results/ab-<time>); refused when it holds a result set, unless --force" };
+        var force = new Option<bool>("--force") { Description = "--out holds a result set: move it aside to DIR.old-<time> (never deleted) and start over" };
+        var cmd = new Command("ab", "Run two builds of hklab against each other in one interleaved run: the cells of a matrix, each run in\n"
+            + "pairs (A B or B A, drawn at random per pair), and verdicts on the paired differences (Wilcoxon signed-rank,\n"
+            + "ratio B/A with its 90% interval, the rules of hklab compare). Writes DIR/runs.csv (with the side of each run),\n"
+            + "DIR/summary.csv and .md (per side), DIR/compare.csv and DIR/meta.json. Exit code 1 when a cell is slower or\n"
+            + "less stable, 0 otherwise, 2 on bad input. Example: hklab ab main . --workloads larson --threads 2 --runs 20");
+        cmd.Arguments.Add(a);
+        cmd.Arguments.Add(b);
+        dims.AddTo(cmd);
+        foreach (Option o in new Option[] { threshold, seed, output, force }) cmd.Options.Add(o);
+
+        cmd.SetAction((r, cancel) => CommandGuard.Run("ab", async () =>
+        {
+            var clock = Stopwatch.StartNew();
+            double t = CompareCommand.ParseThreshold(r.GetValue(threshold)!);
+            var def = dims.Definition(r, DefaultRuns);
+            var cells = MatrixOptions.Cells(def, perRun: 2);
+            int orderSeed = r.GetValue(seed) ?? Random.Shared.Next();
+            var sourceA = AbSide.Locate("A", r.GetValue(a)!);
+            var sourceB = AbSide.Locate("B", r.GetValue(b)!);
+            string commandLine = "hklab " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
+            using var dir = ResultDirectory.Open("--out", r.GetValue(output) ?? Path.Combine("results", $"ab-{DateTime.UtcNow:yyyyMMdd-HHmmss}"),
+                r.GetValue(force) ? ExistingSet.Force : ExistingSet.Refuse, commandLine);
+            if (dir.MovedAside != null) Console.WriteLine($"the result set in {dir.Path} was moved aside to {dir.MovedAside}");
+
+            var sideA = AbSide.Prepare(sourceA, Console.Out);
+            var sideB = AbSide.Prepare(sourceB, Console.Out);
+            var pairs = AbPlan.Pairs(cells, def.Runs, orderSeed);
+            string id = "ab" + MatrixDefinition.Id(cells, def.Runs)[..14];
+            var meta = new ResultMeta
+            {
+                CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = pairs.Count * 2,
+                Sides = [$"A: {sideA.Spec} ({sideA.Build})", $"B: {sideB.Spec} ({sideB.Build})"], Seed = orderSeed, Threshold = t,
+            };
+            meta.Write(dir.Path);
+            Console.WriteLine(sideA.Describe());
+            Console.WriteLine(sideB.Describe());
+            Console.WriteLine($"ab {id}: {cells.Count} cells x {def.Runs} pairs = {pairs.Count * 2} runs, orders drawn with seed {orderSeed} -> {dir.Path}");
+
+            string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
+            var runners = new Dictionary<string, RunExecutor>
+            {
+                ["A"] = new ChildRunner(sideA.Worker).RunAsync,
+                ["B"] = new ChildRunner(sideB.Worker).RunAsync,
+            };
+            var builds = new Dictionary<string, string> { ["A"] = sideA.Build, ["B"] = sideB.Build };
+            string? writeFailure = null;
+            var runsClock = Stopwatch.StartNew();
+            using (var csv = CsvAppender<RunRecord>.Create(runsFile))
+            {
+                try
+                {
+                    await new AbRunner(runners, builds, Console.Out, !Console.IsOutputRedirected).RunAsync(pairs, csv, c => dims.TimeoutOf(r, c), id, cancel);
+                }
+                catch (ResultWriteException e)
+                {
+                    writeFailure = e.Message;
+                }
+            }
+            var runsTime = runsClock.Elapsed;
+            var records = RunsCsv.Read(runsFile);
+            bool interrupted = records.Count < pairs.Count * 2;
+            var finalMeta = meta with
+            {
+                Finished = DateTimeOffset.UtcNow, DoneRuns = records.Count, Partial = interrupted,
+                Gaps = interrupted ? $"interrupted after {records.Count} of {pairs.Count * 2} runs" : "",
+            };
+            ResultSet.WriteSummaries(dir.Path, records, finalMeta);
+            if (writeFailure != null) return CommandGuard.Fail("ab", writeFailure, 1);
+            var rows = ResultSet.Paired(records, finalMeta) ?? [];
+            Console.WriteLine(Comparer.Markdown(rows, t, "A", "B"));
+            Console.WriteLine(Comparer.Summary(rows, "A", "B"));
+            var beyond = clock.Elapsed - runsTime;
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"ab: {records.Count} runs took {runsTime.TotalSeconds:0.0} s; builds, snapshots and bookkeeping {beyond.TotalSeconds:0.0} s "
+                + $"(A {(sideA.Cached ? "cached" : $"ready in {sideA.BuildTime.TotalSeconds:0.0} s")}, B {(sideB.Cached ? "cached" : $"ready in {sideB.BuildTime.TotalSeconds:0.0} s")}); see {Path.Combine(dir.Path, RunsCsv.SummaryMarkdown)}"));
+            if (cancel.IsCancellationRequested || interrupted)
+            {
+                Console.Error.WriteLine($"hklab ab: interrupted after {records.Count} of {pairs.Count * 2} runs; the runs so far are in {dir.Path}");
+                return 130;
+            }
+            var bad = rows.Where(x => x.IsRegression()).ToList();
+            if (bad.Count > 0) Console.Error.WriteLine($"hklab ab: {bad.Count} cells of B are slower or less stable than A");
+            return bad.Count > 0 ? 1 : 0;
+        }));
+        return cmd;
+    }
+}

@@ -1,0 +1,80 @@
+using System.CommandLine;
+using Hakmem.Lab.Backends;
+using Hakmem.Lab.Matrix;
+
+namespace Hakmem.Lab.Cli;
+
+/// <summary>The dimensions of a matrix as options, shared by <c>hklab matrix</c> and <c>hklab ab</c>, and
+/// their reading into a <see cref="MatrixDefinition"/> with every value checked.</summary>
+public sealed class MatrixOptions
+{
+    /// <summary>More runs than this is a typing mistake, not a plan (a million larson runs is a month).</summary>
+    public const int MaxPlannedRuns = 1_000_000;
+    public const int MaxRuns = 100_000;
+
+    public Option<string?> Workloads { get; } = ListOption.Create("--workloads", "workloads (larson, random_mixed, mid_large_mt) or scenario names", string.Join(",", MatrixDefinition.DefaultWorkloads));
+    public Option<string?> Allocators { get; } = ListOption.Create("--allocators", $"allocators among {string.Join(", ", BackendInfo.Names)}", "hakmem and every installed C allocator");
+    public Option<string?> FastCap { get; } = ListOption.Create("--fast-cap", "hakmem FAST_CAP values", "0,64");
+    public Option<string?> TlsList { get; } = ListOption.Create("--tls-list", "hakmem TLS_LIST values", "off,on");
+    public Option<string?> P0 { get; } = ListOption.Create("--p0", "hakmem P0 batch refill values", "off,on");
+    public Option<string?> Threads { get; } = ListOption.Create("--threads", "thread counts for larson and mid_large_mt", "1,2,4,8");
+    public Option<int?> Runs { get; }
+    public Option<double?> Timeout { get; } = NumberOption.Seconds("--timeout", "seconds before a run is killed (default: larson 3x its seconds + 60, others 300)");
+    public Option<bool> Quick { get; } = new("--quick") { Description = "smoke preset: short workloads and 2 runs per cell (the whole default matrix in about 2 minutes on 2 cores)" };
+
+    public MatrixOptions(string runsDescription) => Runs = NumberOption.Int("--runs", runsDescription, 1, MaxRuns);
+
+    public void AddTo(Command command)
+    {
+        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick }) command.Options.Add(o);
+    }
+
+    /// <summary>The definition the options give; ArgumentException names a bad value.</summary>
+    public MatrixDefinition Definition(ParseResult r, int defaultRuns)
+    {
+        bool quick = r.GetValue(Quick);
+        var ws = ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? MatrixDefinition.DefaultWorkloads;
+        foreach (var w in ws) MatrixDefinition.BaseWorkload(w, quick); // unknown names fail here, before anything runs
+        var def = new MatrixDefinition(ws, ResolveAllocators(r.GetValue(Allocators)),
+            ListOption.Ints("--fast-cap", r.GetValue(FastCap), [0, 64], 0, HakmemOptions.MaxFastCap),
+            ListOption.OnOffs("--tls-list", r.GetValue(TlsList), [false, true]),
+            ListOption.OnOffs("--p0", r.GetValue(P0), [false, true]),
+            ListOption.Ints("--threads", r.GetValue(Threads), MatrixDefinition.DefaultThreads, 1, 1024),
+            r.GetValue(Runs) ?? (quick ? MatrixDefinition.QuickRuns : defaultRuns), quick, HakmemOptions.FromEnvironment());
+        return def;
+    }
+
+    /// <summary>The cells, refused when the plan is past <see cref="MaxPlannedRuns"/> (times <paramref name="perRun"/>
+    /// processes a run: 2 for ab).</summary>
+    public static IReadOnlyList<Cell> Cells(MatrixDefinition def, int perRun = 1)
+    {
+        var cells = def.Expand();
+        long planned = (long)cells.Count * def.Runs * perRun;
+        if (planned > MaxPlannedRuns)
+            throw new ArgumentException($"the plan has {planned} runs ({cells.Count} cells x {def.Runs} runs{(perRun > 1 ? $" x {perRun} sides" : "")}), more than {MaxPlannedRuns}: fewer --runs, narrower dimensions{(perRun == 1 ? ", or --shard" : "")}");
+        return cells;
+    }
+
+    public TimeSpan TimeoutOf(ParseResult r, Cell c) => TimeSpan.FromSeconds(r.GetValue(Timeout) ?? RunCommand.DefaultTimeout(c.Workload));
+
+    /// <summary>Explicit allocators must exist (a missing C allocator is an error naming its package);
+    /// the default is hakmem plus every C allocator installed here.</summary>
+    public static IReadOnlyList<string> ResolveAllocators(string? text)
+    {
+        var names = ListOption.Items("--allocators", text, "hakmem,mimalloc");
+        if (names == null)
+        {
+            var installed = BackendInfo.All.Where(b => b.IsHakmem || (b.IsNative && b.IsAvailable())).Select(b => b.Name).ToList();
+            var missing = BackendInfo.All.Where(b => b.IsNative && !b.IsAvailable()).ToList();
+            if (missing.Count > 0)
+                Console.Error.WriteLine($"hklab: not installed, left out: {string.Join(", ", missing.Select(m => $"{m.Name} (apt-get install {m.DebianPackage})"))}");
+            return installed;
+        }
+        foreach (var name in names)
+        {
+            var b = BackendInfo.Get(name);
+            if (!b.IsAvailable()) throw new ArgumentException($"allocator '{name}' is not installed: apt-get install {b.DebianPackage}");
+        }
+        return names.Distinct().ToList();
+    }
+}
