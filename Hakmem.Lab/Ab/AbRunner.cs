@@ -11,6 +11,10 @@ namespace Hakmem.Lab.Ab;
 /// appended to runs.csv as it ends with its side, its side's build and its pair's order.</summary>
 public sealed class AbRunner(IReadOnlyDictionary<string, RunExecutor> sides, IReadOnlyDictionary<string, string> builds, TextWriter progressOut, bool interactive)
 {
+    /// <summary>When the sides are two libraries: the allocator column both sides' runs share (their
+    /// library is in the build column), so that a cell is the same cell on both sides.</summary>
+    public string? SharedAllocator { get; init; }
+
     public async Task<int> RunAsync(IReadOnlyList<PlannedPair> pairs, CsvAppender<RunRecord> csv, Func<Cell, TimeSpan> timeoutOf, string id, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
@@ -33,6 +37,7 @@ public sealed class AbRunner(IReadOnlyDictionary<string, RunExecutor> sides, IRe
                 }
                 var record = RunRecords.From(pair.Cell.Spec, pair.Cell.Workload, result, pair.Run, RunId(id, pair, side), started)
                     with { Side = side, Order = pair.Order, Build = builds[side] };
+                if (SharedAllocator != null) record = record with { Allocator = SharedAllocator };
                 csv.Add(record);
                 done++;
                 if (result.Outcome != Outcome.Ok)

@@ -10,16 +10,21 @@ namespace Hakmem.Lab.Ab;
 /// Every build is used from a snapshot, as the lab's own workers are.</summary>
 public sealed record AbSide(string Label, string Spec, string Build, WorkerCommand Worker, TimeSpan BuildTime, bool Cached)
 {
+    /// <summary>A side that is a malloc library (lib:PATH): the allocator its runs use, on this build's worker.</summary>
+    public string? Allocator { get; init; }
+
     /// <summary>"A: main (3f2c1d0a9b8e), built in 41.2 s" or "... cached".</summary>
     public string Describe() =>
         $"{Label}: {Spec} ({Build}), {(Cached ? "cached" : $"ready in {BuildTime.TotalSeconds:0.0} s")}";
 
     /// <summary>What a side names, found without building anything (so a bad name is refused before any
     /// output is written): a build directory, a checkout, or a commit of the repository here.</summary>
-    public sealed record Source(string Label, string Spec, string? BuildDir, string? Checkout, string? Repo, string? Commit);
+    public sealed record Source(string Label, string Spec, string? BuildDir, string? Checkout, string? Repo, string? Commit, Backends.BackendInfo? Library = null);
 
     public static Source Locate(string label, string spec)
     {
+        if (spec.StartsWith(Backends.BackendInfo.LibraryPrefix, StringComparison.Ordinal))
+            return new Source(label, spec, null, null, null, null, Backends.BackendInfo.Get(spec));
         if (Directory.Exists(spec) && File.Exists(Path.Combine(spec, "hklab.dll")))
             return new Source(label, spec, Path.GetFullPath(spec), null, null, null);
         if (spec == "." || Directory.Exists(spec))
@@ -42,6 +47,8 @@ public sealed record AbSide(string Label, string Spec, string Build, WorkerComma
     {
         var clock = Stopwatch.StartNew();
         var (label, spec) = (source.Label, source.Spec);
+        if (source.Library is { } library)
+            return new AbSide(label, spec, library.Name, WorkerSnapshot.Pinned, clock.Elapsed, Cached: true) { Allocator = library.SpecName };
         if (source.BuildDir is string buildDir)
         {
             var (worker, cached) = WorkerSnapshot.Of(buildDir);

@@ -22,13 +22,60 @@ public readonly unsafe struct NativeAllocator : IAllocator<NativeAllocator>
     public void Free(void* p) => _free(p);
 
     /// <summary>Loads the library of <paramref name="backend"/> (never a substitute): throws
-    /// <see cref="BackendUnavailableException"/> naming the Debian package when it is missing.</summary>
+    /// <see cref="BackendUnavailableException"/> naming the Debian package when it is missing, the loader's
+    /// reason when the file does not load, and the symbol when the library does not define it itself (a
+    /// library without its own malloc would otherwise hand out glibc's, found through its dependencies).</summary>
     public static NativeAllocator Load(BackendInfo backend)
     {
-        if (!NativeLibrary.TryLoad(backend.Library!, out nint lib))
-            throw new BackendUnavailableException(backend);
-        if (!NativeLibrary.TryGetExport(lib, backend.MallocSymbol!, out nint malloc) || !NativeLibrary.TryGetExport(lib, backend.FreeSymbol!, out nint free))
-            throw new BackendUnavailableException(backend, $"{backend.Library} lacks {backend.MallocSymbol}/{backend.FreeSymbol}");
+        string file = backend.LibraryPath() ?? throw new BackendUnavailableException(backend);
+        nint lib;
+        try
+        {
+            lib = NativeLibrary.Load(file);
+        }
+        catch (DllNotFoundException e)
+        {
+            throw new BackendUnavailableException(backend, $"allocator '{backend.Name}': {file} does not load: {e.Message.Split('\n')[0]}");
+        }
+        nint malloc = Export(backend, lib, file, backend.MallocSymbol!), free = Export(backend, lib, file, backend.FreeSymbol!);
         return new NativeAllocator(malloc, free);
+    }
+
+    private static nint Export(BackendInfo backend, nint lib, string file, string symbol)
+    {
+        if (!NativeLibrary.TryGetExport(lib, symbol, out nint address))
+            throw new BackendUnavailableException(backend, $"allocator '{backend.Name}': {file} has no symbol '{symbol}'");
+        if (DefinedIn(address) is string where && RealPath(where) != RealPath(file))
+            throw new BackendUnavailableException(backend, $"allocator '{backend.Name}': {file} does not define '{symbol}' itself (it comes from {where})");
+        return address;
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct DlInfo
+    {
+        public nint FileName, Base, SymbolName, SymbolAddress;
+    }
+
+    [DllImport("libc", EntryPoint = "dladdr")]
+    private static extern int dladdr(nint address, out DlInfo info);
+
+    /// <summary>The file of the loaded object that holds <paramref name="address"/>.</summary>
+    private static string? DefinedIn(nint address) =>
+        dladdr(address, out var info) != 0 && info.FileName != 0 ? Marshal.PtrToStringUTF8(info.FileName) : null;
+
+    [DllImport("libc", EntryPoint = "realpath")]
+    private static extern nint realpath(string path, nint resolved);
+
+    [DllImport("libc", EntryPoint = "free")]
+    private static extern void LibcFree(nint p);
+
+    /// <summary>The path with every symbolic link resolved (/lib is /usr/lib on merged systems).</summary>
+    private static string RealPath(string path)
+    {
+        nint p = realpath(path, 0);
+        if (p == 0) return Path.GetFullPath(path);
+        string s = Marshal.PtrToStringUTF8(p)!;
+        LibcFree(p);
+        return s;
     }
 }

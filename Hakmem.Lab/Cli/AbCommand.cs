@@ -40,11 +40,18 @@ public static class AbCommand
         {
             var clock = Stopwatch.StartNew();
             double t = CompareCommand.ParseThreshold(r.GetValue(threshold)!);
-            var def = dims.Definition(r, DefaultRuns);
-            var cells = MatrixOptions.Cells(def, perRun: 2);
-            int orderSeed = r.GetValue(seed) ?? Random.Shared.Next();
             var sourceA = AbSide.Locate("A", r.GetValue(a)!);
             var sourceB = AbSide.Locate("B", r.GetValue(b)!);
+            bool libraries = sourceA.Library != null;
+            if (libraries != (sourceB.Library != null))
+                throw new ArgumentException("A and B must be of one kind: two builds of hklab (refs, checkouts, build directories), or two malloc libraries (lib:PATH)");
+            if (libraries && r.GetValue(dims.Allocators) != null)
+                throw new ArgumentException("with lib: sides the sides are the allocators: --allocators does not apply");
+            var def = dims.Definition(r, DefaultRuns);
+            // Two libraries: every cell runs on A's library or on B's, on this build's worker.
+            if (libraries) def = def with { Allocators = [sourceA.Library!.SpecName] };
+            var cells = MatrixOptions.Cells(def, perRun: 2);
+            int orderSeed = r.GetValue(seed) ?? Random.Shared.Next();
             string commandLine = "hklab " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
             using var dir = ResultDirectory.Open("--out", r.GetValue(output) ?? Path.Combine("results", $"ab-{DateTime.UtcNow:yyyyMMdd-HHmmss}"),
                 r.GetValue(force) ? ExistingSet.Force : ExistingSet.Refuse, commandLine);
@@ -58,6 +65,7 @@ public static class AbCommand
             {
                 CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = pairs.Count * 2,
                 Sides = [$"A: {sideA.Spec} ({sideA.Build})", $"B: {sideB.Spec} ({sideB.Build})"], Seed = orderSeed, Threshold = t,
+                Libraries = MatrixOptions.Libraries(def),
             };
             meta.Write(dir.Path);
             Console.WriteLine(sideA.Describe());
@@ -65,11 +73,7 @@ public static class AbCommand
             Console.WriteLine($"ab {id}: {cells.Count} cells x {def.Runs} pairs = {pairs.Count * 2} runs, orders drawn with seed {orderSeed} -> {dir.Path}");
 
             string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
-            var runners = new Dictionary<string, RunExecutor>
-            {
-                ["A"] = new ChildRunner(sideA.Worker).RunAsync,
-                ["B"] = new ChildRunner(sideB.Worker).RunAsync,
-            };
+            var runners = new Dictionary<string, RunExecutor> { ["A"] = Executor(sideA), ["B"] = Executor(sideB) };
             var builds = new Dictionary<string, string> { ["A"] = sideA.Build, ["B"] = sideB.Build };
             string? writeFailure = null;
             var runsClock = Stopwatch.StartNew();
@@ -77,7 +81,8 @@ public static class AbCommand
             {
                 try
                 {
-                    await new AbRunner(runners, builds, Console.Out, !Console.IsOutputRedirected).RunAsync(pairs, csv, c => dims.TimeoutOf(r, c), id, cancel);
+                    await new AbRunner(runners, builds, Console.Out, !Console.IsOutputRedirected) { SharedAllocator = libraries ? "lib" : null }
+                        .RunAsync(pairs, csv, c => dims.TimeoutOf(r, c), id, cancel);
                 }
                 catch (ResultWriteException e)
                 {
@@ -111,5 +116,14 @@ public static class AbCommand
             return bad.Count > 0 ? 1 : 0;
         }));
         return cmd;
+    }
+
+    /// <summary>A side's runs: its build's worker, and for a library side its library as the allocator.</summary>
+    private static RunExecutor Executor(AbSide side)
+    {
+        var runner = new ChildRunner(side.Worker);
+        return side.Allocator is string allocator
+            ? (spec, timeout, cancel) => runner.RunAsync(spec with { Allocator = allocator }, timeout, cancel)
+            : runner.RunAsync;
     }
 }

@@ -27,9 +27,9 @@ public sealed class HakmemKnobOptions
     }
 
     /// <summary>Environment first, then the flags that were given; ArgumentException names a bad value.</summary>
-    public HakmemOptions Resolve(ParseResult r)
+    public HakmemOptions Resolve(ParseResult r, HakmemOptions? start = null)
     {
-        var o = HakmemOptions.FromEnvironment();
+        var o = start ?? HakmemOptions.FromEnvironment();
         if (r.GetValue(FastCap) is int f) o = o with { FastCap = f };
         if (OnOff.Parse(r.GetValue(TlsSll)) is bool s) o = o with { TlsSll = s };
         if (OnOff.Parse(r.GetValue(TlsList)) is bool l) o = o with { TlsList = l };

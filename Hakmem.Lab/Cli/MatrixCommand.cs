@@ -45,7 +45,7 @@ public static class MatrixCommand
             var meta = new ResultMeta
             {
                 CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count,
-                Shards = part.IsWhole ? [] : [part.ToString()],
+                Shards = part.IsWhole ? [] : [part.ToString()], Libraries = MatrixOptions.Libraries(def),
             };
             string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
             CsvAppender<RunRecord> csv;

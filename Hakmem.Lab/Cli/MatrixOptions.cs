@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Hakmem.Lab.Backends;
 using Hakmem.Lab.Matrix;
+using Hakmem.Lab.Running;
 
 namespace Hakmem.Lab.Cli;
 
@@ -21,26 +22,53 @@ public sealed class MatrixOptions
     public Option<int?> Runs { get; }
     public Option<double?> Timeout { get; } = NumberOption.Seconds("--timeout", "seconds before a run is killed (default: larson 3x its seconds + 60, others 300)");
     public Option<bool> Quick { get; } = new("--quick") { Description = "smoke preset: short workloads and 2 runs per cell (the whole default matrix in about 2 minutes on 2 cores)" };
+    public Option<string[]> Exec { get; } = new("--exec")
+    {
+        Description = "an external benchmark program as a workload, 'CMD ARGS' ({threads} takes the threads axis); repeatable. "
+            + "It runs on each native allocator, preloaded (system: nothing)",
+        HelpName = "command",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+    public Option<string[]> Env { get; } = new("--env")
+    {
+        Description = "an environment axis NAME=v1,v2 for every workload and allocator (repeatable); for hakmem, HAKMEM_* names set its knobs",
+        HelpName = "NAME=values",
+        Arity = ArgumentArity.OneOrMore,
+        AllowMultipleArgumentsPerToken = false,
+    };
+    public Option<string?> OpsRegex { get; } = new("--ops-regex")
+    {
+        Description = "exec: the regular expression throughput is read with (its first group, or the group named n; default: larson's "
+            + "'Throughput = N operations per second', or 'N ops/s')",
+        HelpName = "regex",
+    };
 
     public MatrixOptions(string runsDescription) => Runs = NumberOption.Int("--runs", runsDescription, 1, MaxRuns);
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick, Exec, Env, OpsRegex }) command.Options.Add(o);
     }
 
     /// <summary>The definition the options give; ArgumentException names a bad value.</summary>
     public MatrixDefinition Definition(ParseResult r, int defaultRuns)
     {
         bool quick = r.GetValue(Quick);
-        var ws = ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? MatrixDefinition.DefaultWorkloads;
+        var execs = (r.GetValue(Exec) ?? []).Select(e => MatrixDefinition.ExecPrefix + e).ToList();
+        // Programs given and no workloads named: the programs alone.
+        var ws = (ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? (execs.Count > 0 ? [] : MatrixDefinition.DefaultWorkloads)).Concat(execs).ToList();
         foreach (var w in ws) MatrixDefinition.BaseWorkload(w, quick); // unknown names fail here, before anything runs
-        var def = new MatrixDefinition(ws, ResolveAllocators(r.GetValue(Allocators)),
+        var regex = ProgramPattern(r.GetValue(OpsRegex));
+        var envs = EnvAssignments.Product((r.GetValue(Env) ?? []).Select(e => EnvAssignments.Parse(e, axis: true)).ToList());
+        bool programsOnly = ws.All(w => w.StartsWith(MatrixDefinition.ExecPrefix, StringComparison.Ordinal));
+        var def = new MatrixDefinition(ws, ResolveAllocators(r.GetValue(Allocators), nativeOnly: programsOnly),
             ListOption.Ints("--fast-cap", r.GetValue(FastCap), [0, 64], 0, HakmemOptions.MaxFastCap),
             ListOption.OnOffs("--tls-list", r.GetValue(TlsList), [false, true]),
             ListOption.OnOffs("--p0", r.GetValue(P0), [false, true]),
             ListOption.Ints("--threads", r.GetValue(Threads), MatrixDefinition.DefaultThreads, 1, 1024),
-            r.GetValue(Runs) ?? (quick ? MatrixDefinition.QuickRuns : defaultRuns), quick, HakmemOptions.FromEnvironment());
+            r.GetValue(Runs) ?? (quick ? MatrixDefinition.QuickRuns : defaultRuns), quick, HakmemOptions.FromEnvironment())
+        { Envs = envs, OpsRegex = regex };
         return def;
     }
 
@@ -59,22 +87,46 @@ public sealed class MatrixOptions
 
     /// <summary>Explicit allocators must exist (a missing C allocator is an error naming its package);
     /// the default is hakmem plus every C allocator installed here.</summary>
-    public static IReadOnlyList<string> ResolveAllocators(string? text)
+    public static IReadOnlyList<string> ResolveAllocators(string? text, bool nativeOnly = false)
     {
         var names = ListOption.Items("--allocators", text, "hakmem,mimalloc");
         if (names == null)
         {
-            var installed = BackendInfo.All.Where(b => b.IsHakmem || (b.IsNative && b.IsAvailable())).Select(b => b.Name).ToList();
+            var installed = BackendInfo.All.Where(b => (b.IsHakmem && !nativeOnly) || (b.IsNative && b.IsAvailable())).Select(b => b.Name).ToList();
             var missing = BackendInfo.All.Where(b => b.IsNative && !b.IsAvailable()).ToList();
             if (missing.Count > 0)
                 Console.Error.WriteLine($"hklab: not installed, left out: {string.Join(", ", missing.Select(m => $"{m.Name} (apt-get install {m.DebianPackage})"))}");
             return installed;
         }
+        var resolved = new List<string>();
         foreach (var name in names)
         {
             var b = BackendInfo.Get(name);
             if (!b.IsAvailable()) throw new ArgumentException($"allocator '{name}' is not installed: apt-get install {b.DebianPackage}");
+            if (nativeOnly && !b.IsNative)
+                throw new ArgumentException($"allocator '{name}' has no native library to preload into a program: --exec runs with system, mimalloc, jemalloc, tcmalloc or lib:PATH");
+            resolved.Add(b.SpecName);
         }
-        return names.Distinct().ToList();
+        return resolved.Distinct().ToList();
+    }
+
+    /// <summary>The lib:PATH allocators of a definition, for meta.json: "lib:libx.so = /full/path".</summary>
+    public static IReadOnlyList<string> Libraries(MatrixDefinition def) =>
+        def.Allocators.Select(BackendInfo.Get).Where(b => b.IsPath).Select(b => $"{b.Name} = {b.Library}").ToList();
+
+    /// <summary>The --ops-regex, checked: a regular expression with a group to read the number from.</summary>
+    public static string? ProgramPattern(string? pattern)
+    {
+        if (pattern == null) return null;
+        try
+        {
+            var regex = new System.Text.RegularExpressions.Regex(pattern);
+            if (regex.GetGroupNumbers().Length < 2) throw new ArgumentException($"--ops-regex '{pattern}' has no group: put the number in (...), e.g. '([0-9.]+) ops/s'");
+            return pattern;
+        }
+        catch (System.Text.RegularExpressions.RegexParseException e)
+        {
+            throw new ArgumentException($"--ops-regex '{pattern}' is not a regular expression: {e.Message}");
+        }
     }
 }

@@ -14,16 +14,20 @@ public static class RunCommand
 {
     public static Command Create()
     {
-        var workload = new Argument<string>("workload")
+        var workload = new Argument<string?>("workload")
         {
-            Description = $"{string.Join(", ", WorkloadSpec.Names)}, or a scenario: {string.Join(", ", Scenarios.All.Select(s => s.Name))}",
+            Arity = ArgumentArity.ZeroOrOne,
+            Description = $"{string.Join(", ", WorkloadSpec.Names)}, exec (or --exec), or a scenario: {Scenarios.NamesForHelp()}",
         };
         var args = new Argument<string[]>("args")
         {
             Arity = ArgumentArity.ZeroOrMore,
             Description = $"the workload's arguments, as the C benchmarks take them: larson {Larson.UsageText}; random_mixed {RandomMixed.UsageText}; mid_large_mt {MidLargeMt.UsageText}",
         };
-        var allocator = new Option<string>("--allocator", "-a") { Description = $"{string.Join(", ", BackendInfo.Names)}", DefaultValueFactory = _ => "hakmem" };
+        var allocator = new Option<string?>("--allocator", "-a") { Description = $"{string.Join(", ", BackendInfo.Names)}, or lib:PATH (a malloc library of your own); default hakmem, system for --exec" };
+        var exec = new Option<string?>("--exec") { Description = "run an external benchmark program instead of a workload: 'CMD ARGS', on the allocator preloaded into it", HelpName = "command" };
+        var env = new Option<string[]>("--env") { Description = "NAME=value for the run's environment (repeatable); for hakmem, HAKMEM_* names set its knobs", HelpName = "NAME=value", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
+        var opsRegex = new Option<string?>("--ops-regex") { Description = "--exec: the regular expression throughput is read with (its first group; default: larson's line, or 'N ops/s')", HelpName = "regex" };
         var threads = NumberOption.Int("--threads", "override the workload's thread count", 1, 1024);
         threads.Aliases.Add("-t");
         var runs = NumberOption.Int("--runs", "how many runs, each in its own process (default 1)", 1, MatrixOptions.MaxRuns);
@@ -36,10 +40,11 @@ public static class RunCommand
         var cmd = new Command("run", "Run one workload on one allocator configuration, each run isolated in a child process.\n"
             + "HAKMEM_* environment variables apply when the matching flag is not given, e.g.\n"
             + "  HAKMEM_TINY_FAST_CAP=0 hklab run larson 2 8 128 1024 1 12345 4\n"
-            + "  hklab run random_mixed 25000 2048 123 --runs 20 --csv runs.csv");
+            + "  hklab run random_mixed 25000 2048 123 --runs 20 --csv runs.csv\n"
+            + "  hklab run --exec './larson_hakmem 2 8 128 1024 1 12345 4' --allocator lib:./libhakmem.so --runs 20");
         cmd.Arguments.Add(workload);
         cmd.Arguments.Add(args);
-        foreach (Option o in new Option[] { allocator, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
         knobs.AddTo(cmd);
 
         cmd.SetAction((r, cancel) => CommandGuard.Run("run", async () =>
@@ -47,11 +52,26 @@ public static class RunCommand
             var given = r.GetValue(args) ?? [];
             if (given.FirstOrDefault(a => a.StartsWith('-') && !double.TryParse(a, System.Globalization.CultureInfo.InvariantCulture, out _)) is string unknown)
                 throw new ArgumentException($"unknown option '{unknown}' (hklab run --help lists the options)");
-            var spec = WorkloadSpec.Parse(r.GetValue(workload)!, given);
+            string? command = r.GetValue(exec);
+            if (command != null && (r.GetValue(workload) != null || given.Length > 0))
+                throw new ArgumentException($"--exec runs a program: give either a workload or --exec, not both ('{r.GetValue(workload)} {string.Join(' ', given)}'.Trim())");
+            string name = command != null ? "exec" : r.GetValue(workload) ?? throw new ArgumentException("no workload: give one (larson, random_mixed, mid_large_mt, a scenario) or --exec 'CMD ARGS'");
+            var spec = WorkloadSpec.Parse(name, command != null ? [command] : given);
             if (r.GetValue(threads) is int t) spec = spec.WithThreads(t);
-            var backend = BackendInfo.Get(r.GetValue(allocator)!);
-            var options = knobs.Resolve(r);
-            var runSpec = new RunSpec(spec.Name, spec.Arguments, backend.Name, options);
+            var backend = BackendInfo.Get(r.GetValue(allocator) ?? (spec is ExecWorkload ? "system" : "hakmem"));
+            if (spec is ExecWorkload) backend.Preload(); // hakmem and bump have no library to preload: refused now, not in every run
+            var assignments = new SortedDictionary<string, string>(StringComparer.Ordinal);
+            foreach (var e in r.GetValue(env) ?? [])
+            {
+                var (n, values) = EnvAssignments.Parse(e, axis: false);
+                if (!assignments.TryAdd(n, values[0])) throw new ArgumentException($"--env {n} is given twice");
+            }
+            // For hakmem, HAKMEM_* assignments set the same options as the knob flags (which win).
+            var options = knobs.Resolve(r, HakmemOptions.FromVariables(n => assignments.GetValueOrDefault(n) ?? Environment.GetEnvironmentVariable(n)));
+            var runSpec = new RunSpec(spec.Name, spec.Arguments, backend.SpecName, options)
+            {
+                Env = assignments, OpsRegex = spec is ExecWorkload ? MatrixOptions.ProgramPattern(r.GetValue(opsRegex)) : null,
+            };
             var limit = TimeSpan.FromSeconds(r.GetValue(timeout) ?? DefaultTimeout(spec));
             // The output is claimed before the first run: a bad path must not cost the measurements.
             CsvAppender<RunRecord>? file = null;

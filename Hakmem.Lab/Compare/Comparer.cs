@@ -55,8 +55,8 @@ public static class Comparer
 
     private static (double[] A, double[] B) Pairs(Side a, Side b)
     {
-        var bByRun = b.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished()).GroupBy(r => r.Run).ToDictionary(g => g.Key, g => g.First().OpsPerSec);
-        var both = a.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && bByRun.ContainsKey(r.Run)).OrderBy(r => r.Run).ToList();
+        var bByRun = b.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && r.OpsPerSec > 0).GroupBy(r => r.Run).ToDictionary(g => g.Key, g => g.First().OpsPerSec);
+        var both = a.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && r.OpsPerSec > 0 && bByRun.ContainsKey(r.Run)).OrderBy(r => r.Run).ToList();
         return (both.Select(r => r.OpsPerSec).ToArray(), both.Select(r => bByRun[r.Run]).ToArray());
     }
 
@@ -88,7 +88,7 @@ public static class Comparer
     private static Side SideOf(IReadOnlyList<RunRecord> runs)
     {
         var outcomes = runs.Select(r => OutcomeNames.Parse(r.Outcome)).ToList();
-        return new Side(runs, runs.Where((_, i) => outcomes[i].Finished()).Select(r => r.OpsPerSec).ToArray(),
+        return new Side(runs, runs.Where((r, i) => outcomes[i].Finished() && r.OpsPerSec > 0).Select(r => r.OpsPerSec).ToArray(),
             outcomes.Count(o => o.IsFailure()), outcomes.Count(o => o == Outcome.Leak));
     }
 

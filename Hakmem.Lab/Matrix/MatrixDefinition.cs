@@ -31,6 +31,15 @@ public sealed record MatrixDefinition(
     bool Quick,
     HakmemOptions BaseOptions)
 {
+    /// <summary>The environment axes (--env), as their product: one assignment per cell and allocator.</summary>
+    public IReadOnlyList<IReadOnlyDictionary<string, string>> Envs { get; init; } = [new SortedDictionary<string, string>(StringComparer.Ordinal)];
+
+    /// <summary>exec: the pattern throughput is read with (--ops-regex).</summary>
+    public string? OpsRegex { get; init; }
+
+    /// <summary>A workload entry that is a program: "exec:CMD ARGS".</summary>
+    public const string ExecPrefix = "exec:";
+
     public static readonly IReadOnlyList<string> DefaultWorkloads = ["larson", "random_mixed", "mid_large_mt"];
     public static readonly IReadOnlyList<int> DefaultThreads = [1, 2, 4, 8];
     public const int DefaultRuns = 20, QuickRuns = 2;
@@ -41,6 +50,7 @@ public sealed record MatrixDefinition(
         "larson" => WorkloadSpec.Parse("larson", quick ? ["0.1", "8", "128", "1024", "100", "12345", "1"] : ["2", "8", "128", "1024", "100", "12345", "1"]),
         "random_mixed" => WorkloadSpec.Parse("random_mixed", quick ? ["100000", "2048", "123"] : ["2000000", "2048", "123"]),
         "mid_large_mt" => WorkloadSpec.Parse("mid_large_mt", quick ? ["1", "10000", "256", "42"] : ["1", "200000", "256", "42"]),
+        _ when name.StartsWith(ExecPrefix, StringComparison.Ordinal) => ExecWorkload.Parse([name[ExecPrefix.Length..]]),
         _ => WorkloadSpec.Parse(name, []), // a scenario: its own command line
     };
 
@@ -50,18 +60,33 @@ public sealed record MatrixDefinition(
         foreach (string w in Workloads)
         {
             var baseSpec = BaseWorkload(w, Quick);
-            bool threaded = WorkloadSpec.Names.Contains(w) && baseSpec is not RandomMixed;
+            bool exec = baseSpec is ExecWorkload;
+            bool threaded = exec ? ((ExecWorkload)baseSpec).HasThreads : WorkloadSpec.Names.Contains(w) && baseSpec is not RandomMixed;
             var specs = threaded ? Threads.Select(t => baseSpec.WithThreads(t)).ToList() : [baseSpec];
-            foreach (string a in Allocators)
+            // A program runs on a native allocator preloaded into it: hakmem and bump have none.
+            var allocators = exec ? Allocators.Where(a => BackendInfo.Get(a).IsNative).ToList() : Allocators;
+            if (allocators.Count == 0)
+                throw new ArgumentException($"exec '{string.Join(' ', ((ExecWorkload)baseSpec).Template)}' has no allocator to run on: hakmem and bump have no native library "
+                    + "to preload into a program; give --allocators system,mimalloc,jemalloc,tcmalloc or lib:PATH");
+            foreach (string a in allocators)
             {
-                var configs = BackendInfo.Get(a).IsHakmem
-                    ? (from f in FastCaps from l in TlsLists from p in P0s select BaseOptions with { FastCap = f, TlsList = l, P0BatchRefill = p }).ToList()
-                    : [HakmemOptions.Default];
-                foreach (var spec in specs)
-                    foreach (var o in configs)
-                        cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, a, o), spec));
+                var backend = BackendInfo.Get(a);
+                foreach (var env in Envs)
+                {
+                    // For hakmem, HAKMEM_* assignments set the same options as the knob flags.
+                    var configs = backend.IsHakmem
+                        ? (from f in FastCaps from l in TlsLists from p in P0s
+                           select HakmemOptions.FromVariables(n => env.GetValueOrDefault(n), BaseOptions with { FastCap = f, TlsList = l, P0BatchRefill = p })).Distinct().ToList()
+                        : [HakmemOptions.Default];
+                    foreach (var spec in specs)
+                        foreach (var o in configs)
+                            cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, backend.SpecName, o) { Env = env, OpsRegex = exec ? OpsRegex : null }, spec));
+                }
             }
         }
+        var clash = cells.GroupBy(c => c.Key).FirstOrDefault(g => g.Select(c => c.Spec.Allocator).Distinct().Count() > 1);
+        if (clash != null)
+            throw new ArgumentException($"two allocators share the name {clash.Key.Allocator} ({string.Join(", ", clash.Select(c => c.Spec.Allocator).Distinct())}): give the libraries different file names");
         return cells;
     }
 

@@ -3,17 +3,17 @@ namespace Hakmem.Lab.Results;
 /// <summary>What makes two runs the same experiment: the workload command line, the allocator and every
 /// knob. Runs of one cell are samples of one distribution; compare matches cells by this key.</summary>
 public sealed record CellKey(string Workload, string Args, string Allocator, int? FastCap, string TlsSll, string TlsList, string P0,
-    string Guards, long? MaxMb, int Threads, string Inject)
+    string Guards, long? MaxMb, int Threads, string Inject, string Env = "")
 {
     public static CellKey Of(RunRecord r) =>
-        new(r.Workload, r.Args, r.Allocator, r.FastCap, r.TlsSll, r.TlsList, r.P0, r.Guards, r.MaxMb, r.Threads, r.Inject);
+        new(r.Workload, r.Args, r.Allocator, r.FastCap, r.TlsSll, r.TlsList, r.P0, r.Guards, r.MaxMb, r.Threads, r.Inject, r.Env);
 
     /// <summary>The key of a run spec: the one place knobs become columns (empty for other allocators).</summary>
     public static CellKey For(Running.RunSpec spec, Hakmem.Workloads.WorkloadSpec workload)
     {
         bool hk = spec.Backend.IsHakmem;
         var o = spec.Hakmem;
-        return new CellKey(workload.Name, string.Join(' ', workload.Arguments), spec.Allocator,
+        return new CellKey(workload.Name, string.Join(' ', workload.Arguments), spec.Backend.Name,
             hk ? o.FastCap : null,
             hk ? Running.RunSpec.OnOff(o.TlsSll) : "",
             hk ? Running.RunSpec.OnOff(o.TlsList) : "",
@@ -21,7 +21,8 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
             hk ? Running.RunSpec.OnOff(o.Guards) : "",
             hk && o.MaxMemoryBytes > 0 ? o.MaxMemoryBytes >> 20 : null,
             workload.Threads,
-            hk ? SeedBugs.Format(o.Inject) : "");
+            hk ? SeedBugs.Format(o.Inject) : "",
+            spec.EnvText);
     }
 
     /// <summary>Knobs as words: "fast_cap=64 tls_sll=on tls_list=off p0=on" (empty for other allocators).</summary>
@@ -37,6 +38,7 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
             if (Guards == "on") parts.Add("guards=on");
             if (MaxMb is long mb) parts.Add($"max_mb={mb}");
             if (Inject.Length > 0) parts.Add($"inject={Inject}");
+            if (Env.Length > 0) parts.Add($"env {Env}");
             return string.Join(' ', parts);
         }
     }

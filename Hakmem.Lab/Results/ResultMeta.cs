@@ -29,6 +29,8 @@ public sealed record ResultMeta
     /// <summary>hklab ab: each side as "A: main (3f2c1d0a9b8e)", the seed that drew the pairs' orders, and
     /// the threshold of the verdicts; empty for a matrix.</summary>
     public IReadOnlyList<string> Sides { get; init; } = [];
+    /// <summary>Each lib:PATH allocator as "lib:libx.so = /full/path/libx.so" (the runs name it by its file name).</summary>
+    public IReadOnlyList<string> Libraries { get; init; } = [];
     public int? Seed { get; init; }
     public double? Threshold { get; init; }
     /// <summary>For a partial set: what is missing, in words.</summary>

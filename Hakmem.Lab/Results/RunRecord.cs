@@ -42,6 +42,8 @@ public sealed record RunRecord
     [Name("side"), Index(29), Optional] public string Side { get; init; } = "";
     /// <summary>hklab ab: the order the pair ran in (AB or BA), drawn at random per pair.</summary>
     [Name("order"), Index(30), Optional] public string Order { get; init; } = "";
+    /// <summary>The cell's environment assignments (--env), "NAME=v;NAME2=w" sorted; part of the cell.</summary>
+    [Name("env"), Index(31), Optional] public string Env { get; init; } = "";
 
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
@@ -69,6 +71,7 @@ public static class RunRecords
             MaxMb = k.MaxMb,
             Threads = k.Threads,
             Inject = k.Inject,
+            Env = k.Env,
             Run = run,
             Outcome = Running.OutcomeNames.Name(r.Outcome),
             ExitCode = r.ExitCode,

@@ -18,11 +18,11 @@ public static class Summarizer
         int failures = runs.Count(r => OutcomeNames.Parse(r.Outcome).IsFailure());
         var (low, high) = Wilson.Interval(failures, runs.Count);
         var finished = runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished()).ToList();
-        var ops = Throughput(finished.Select(r => r.OpsPerSec).ToList());
+        var ops = Throughput(finished.Where(r => r.OpsPerSec > 0).Select(r => r.OpsPerSec).ToList()); // an exec run may record time only
         return new SummaryRecord
         {
             Workload = key.Workload, Args = key.Args, Allocator = key.Allocator, FastCap = key.FastCap, TlsSll = key.TlsSll, TlsList = key.TlsList,
-            P0 = key.P0, Guards = key.Guards, MaxMb = key.MaxMb, Threads = key.Threads, Inject = key.Inject,
+            P0 = key.P0, Guards = key.Guards, MaxMb = key.MaxMb, Threads = key.Threads, Inject = key.Inject, Env = key.Env,
             Runs = runs.Count,
             Ok = Count(Outcome.Ok), Leak = Count(Outcome.Leak), Corrupt = Count(Outcome.Corrupt), Abort = Count(Outcome.Abort),
             Crash = Count(Outcome.Crash), Oom = Count(Outcome.Oom), Timeout = Count(Outcome.Timeout), Error = Count(Outcome.Error),

@@ -41,6 +41,7 @@ public sealed record SummaryRecord
     [Name("first_failure"), Index(32)] public string FirstFailure { get; init; } = "";
     /// <summary>hklab ab: the side (A or B) these runs are of; empty for a matrix.</summary>
     [Name("side"), Index(33), Optional] public string Side { get; init; } = "";
+    [Name("env"), Index(34), Optional] public string Env { get; init; } = "";
 
-    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject);
+    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env);
 }

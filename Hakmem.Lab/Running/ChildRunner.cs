@@ -18,6 +18,27 @@ public sealed record RunResult(Outcome Outcome, int ExitCode, int? Signal, doubl
 public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<string, string>? environment = null)
 {
     public const string TieredCompilationVariable = "DOTNET_TieredCompilation";
+    /// <summary>exec: how much longer than the program's own timeout the lab waits for its worker.</summary>
+    public static readonly TimeSpan ProgramGrace = TimeSpan.FromSeconds(30);
+
+    private static bool IsExec(RunSpec spec)
+    {
+        try
+        {
+            return spec.Parse() is Hakmem.Workloads.ExecWorkload;
+        }
+        catch (ArgumentException)
+        {
+            return false; // the worker reports the bad arguments
+        }
+    }
+
+    /// <summary>A variable the lab sets for its worker, which a program the worker starts must not inherit.</summary>
+    private static void Lab(ProcessStartInfo psi, List<string> labOnly, string name, string value)
+    {
+        psi.Environment[name] = value;
+        labOnly.Add(name);
+    }
     private static readonly TimeSpan RssPoll = TimeSpan.FromMilliseconds(100);
 
     public async Task<RunResult> RunAsync(RunSpec spec, TimeSpan timeout, CancellationToken cancel = default)
@@ -32,17 +53,31 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         foreach (var a in command.PrefixArguments) psi.ArgumentList.Add(a);
         psi.ArgumentList.Add(Worker.CommandName);
         psi.ArgumentList.Add(JsonSerializer.Serialize(spec, WorkerReport.Json));
-        // The parent resolved every knob; the child takes its options from the spec alone.
-        foreach (var name in HakmemOptions.Variables.Select(v => v.Name)) psi.Environment.Remove(name);
-        if (spec.SelfTest == null && spec.Backend.Environment is { } env)
-            foreach (var (k, v) in env) psi.Environment[k] = v;
-        psi.Environment["DOTNET_DbgEnableMiniDump"] = "0";
+        bool program = spec.SelfTest == null && IsExec(spec);
+        var labOnly = new List<string> { Worker.ParentVariable };
+        // The parent resolved every knob of hakmem; its worker takes its options from the spec alone. A
+        // program (exec) keeps the user's HAKMEM_*: a C build of hakmem reads them itself.
+        if (!program)
+            foreach (var name in HakmemOptions.Variables.Select(v => v.Name)) psi.Environment.Remove(name);
+        if (!program && spec.SelfTest == null && spec.Backend.Environment is { } backendEnv)
+            foreach (var (k, v) in backendEnv) psi.Environment[k] = v;
+        if (spec.SelfTest == null)
+            foreach (var (k, v) in spec.Env)
+                if (program || !HakmemOptions.Variables.Any(x => x.Name == k)) psi.Environment[k] = v;
+        Lab(psi, labOnly, "DOTNET_DbgEnableMiniDump", "0");
         // Every method of the worker is compiled fully optimized on first call, as the C allocators were
         // compiled ahead of time: no tier-0 code and no tier-up during a measured run (which made short
         // runs slower than long ones, hakmem's slow paths most). A value set by the user wins.
-        if (Environment.GetEnvironmentVariable(TieredCompilationVariable) == null) psi.Environment[TieredCompilationVariable] = "0";
+        if (Environment.GetEnvironmentVariable(TieredCompilationVariable) == null) Lab(psi, labOnly, TieredCompilationVariable, "0");
         if (environment != null)
             foreach (var (k, v) in environment) psi.Environment[k] = v;
+        psi.Environment[ProgramWorker.LabVariablesVariable] = string.Join(',', labOnly);
+        if (program)
+        {
+            // The worker kills the program's group at the timeout; the lab's own limit comes later.
+            psi.ArgumentList[^1] = JsonSerializer.Serialize(spec with { ProgramTimeout = timeout.TotalSeconds }, WorkerReport.Json);
+            timeout += ProgramGrace;
+        }
 
         psi.Environment[Worker.ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         var clock = Stopwatch.StartNew();
@@ -79,7 +114,11 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         string output = await stdout, errors = await stderr;
         var report = WorkerReport.Find(output);
         var verdict = Classifier.Classify(process.ExitCode, timedOut, report, errors, timeout.TotalSeconds);
-        return new RunResult(verdict.Outcome, process.ExitCode, verdict.Signal,
+        // exec: the worker ended as its report says, and the report says how the program ended.
+        bool programEnd = report?.ProgramExitCode != null && !timedOut && process.ExitCode == Classifier.ExpectedExitCode(report);
+        if (programEnd) verdict = verdict with { Signal = report!.ProgramSignal };
+        int exitCode = programEnd ? report!.ProgramExitCode!.Value : process.ExitCode;
+        return new RunResult(verdict.Outcome, exitCode, verdict.Signal,
             report?.Seconds ?? (timedOut ? Math.Round(wall, 3) : 0), report?.Ops ?? 0, report?.OpsPerSec ?? 0,
             report?.LeakedBlocks, report?.LeakedBytes, report?.PeakRssKb is > 0 and var rss ? rss : peakSeen, verdict.Message, report);
     }

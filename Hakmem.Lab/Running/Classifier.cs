@@ -56,18 +56,30 @@ public static class Classifier
             "abort" => Outcome.Abort,
             "crash" => Outcome.Crash,
             "oom" => Outcome.Oom,
+            "timeout" => Outcome.Timeout,
             _ => Outcome.Error,
         };
         string msg = report.Message ?? (o == Outcome.Leak ? $"{report.LeakedBlocks} blocks ({report.LeakedBytes} bytes) still live after the workload freed everything" : "");
         return new(o, signal, msg);
     }
 
+    /// <summary>How an external program ended (exec): exit 0 is ok, a timeout a timeout, anything else its
+    /// death by the same rules as a worker's, the message taken from the end of its stderr (where
+    /// programs print their last words) unless a signature says more.</summary>
+    public static Verdict ClassifyProgram(ProgramEnd end, double timeoutSeconds)
+    {
+        if (end.TimedOut) return new(Outcome.Timeout, 9, $"no end within {timeoutSeconds:0.#} s: its process group was killed by SIGKILL");
+        if (end.ExitCode == 0) return new(Outcome.Ok, null, "");
+        var (outcome, text) = Death(end.ExitCode, end.Signal, end.Stderr, lastLine: true);
+        return new(outcome ?? Outcome.Error, end.Signal, text);
+    }
+
     /// <summary>How a process that did not end cleanly died, and the words for it; (null, "") for exit 0.</summary>
-    public static (Outcome? Outcome, string Text) Death(int exitCode, int? signal, string stderr)
+    public static (Outcome? Outcome, string Text) Death(int exitCode, int? signal, string stderr, bool lastLine = false)
     {
         if (exitCode == 0) return (null, "");
         string how = signal is int s ? $"killed by {SignalName(s)}" : $"exited with code {exitCode}";
-        string first = FirstMeaningfulLine(stderr);
+        string first = lastLine ? LastLine(stderr) : FirstMeaningfulLine(stderr);
         string Say(string line) => line.Length > 0 ? $"{how}: {line}" : how;
         if (signal is 11 or 7 or 4 or 8) return (Outcome.Crash, Say(first));
         if (Has(stderr, "AccessViolationException")) return (Outcome.Crash, Say(Line(stderr, "AccessViolationException")));
@@ -107,6 +119,9 @@ public static class Classifier
             ?? lines.FirstOrDefault();
         return Clip(best ?? "");
     }
+
+    private static string LastLine(string stderr) =>
+        Clip(stderr.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0) ?? "");
 
     private static string Clip(string s) => s.Length <= 300 ? s : s[..300] + "...";
 

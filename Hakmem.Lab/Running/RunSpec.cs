@@ -12,6 +12,20 @@ public sealed record RunSpec(
     HakmemOptions Hakmem,
     string? SelfTest = null)
 {
+    /// <summary>The cell's environment assignments (--env), sorted by name: set in the worker, and in the
+    /// program of an exec workload (HAKMEM_* among them: a C build of hakmem reads them itself).</summary>
+    public IReadOnlyDictionary<string, string> Env { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
+    /// <summary>exec: the pattern throughput is read with (null: larson's line, or "N ops/s").</summary>
+    public string? OpsRegex { get; init; }
+
+    /// <summary>exec: seconds before the worker kills the program's process group.</summary>
+    public double? ProgramTimeout { get; init; }
+
+    /// <summary>"NAME=v;NAME2=w", the env column and part of the cell key.</summary>
+    [JsonIgnore]
+    public string EnvText => EnvAssignments.Format(Env);
+
     [JsonIgnore]
     public BackendInfo Backend => BackendInfo.Get(Allocator);
 

@@ -53,6 +53,11 @@ public static unsafe class Worker
         {
             var workload = spec.Parse();
             var backend = spec.Backend;
+            if (workload is ExecWorkload exec)
+            {
+                var ended = ProgramWorker.Run(spec, exec, backend);
+                return Report(ended, Classifier.ExpectedExitCode(ended));
+            }
             if (backend.IsHakmem) return Report(RunHakmem(workload, spec.Hakmem), 0);
             if (backend.IsNative) return Report(Measure(workload, NativeAllocator.Load(backend)), 0);
             return Report(Measure(workload, BumpAllocator.Create()), 0);

@@ -22,6 +22,9 @@ public sealed record WorkerReport
     public string? Message { get; init; }
     public IReadOnlyList<string>? Violations { get; init; }
     public HeapStats? Stats { get; init; }
+    /// <summary>exec: how the program ended (the worker itself exits 0 after reporting it).</summary>
+    public int? ProgramExitCode { get; init; }
+    public int? ProgramSignal { get; init; }
 
     public static readonly JsonSerializerOptions Json = new()
     {

@@ -156,7 +156,33 @@ public class AbTests
         }
     }
 
+    [Fact]
+    public void Ab_of_two_malloc_libraries_runs_a_program_on_each_in_pairs()
+    {
+        string root = Hklab.TempDir("ab-lib");
+        try
+        {
+            string before = NativeFixture.Library("countmalloc"), after = Path.Combine(root, "libafter.so");
+            File.Copy(before, after);
+            string dir = Path.Combine(root, "ab");
+            var o = Hklab.Run("ab", $"lib:{before}", $"lib:{after}", "--exec", $"{NativeFixture.Program("bench_fixture")} {{threads}} 50000", "--threads", "2", "--runs", "5", "--out", dir);
+            Assert.True(o.ExitCode is 0 or 1, o.Stdout + o.Stderr);
+            var runs = RunsCsv.Read(Path.Combine(dir, RunsCsv.RunsFile));
+            Assert.Equal(10, runs.Count);
+            Assert.All(runs, r => Assert.Equal("lib", r.Allocator));
+            Assert.Equal(["lib:libafter.so", "lib:libcountmalloc.so"], runs.Select(r => r.Build).Distinct().Order());
+            Assert.All(runs, r => Assert.Equal(r.Side == "A" ? "lib:libcountmalloc.so" : "lib:libafter.so", r.Build));
+            Assert.Single(Csv.Read<CellComparison>(Path.Combine(dir, ResultSet.CompareFile)));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
     [Theory]
+    [InlineData("ab lib:/nonexistent.so .", "/nonexistent.so does not exist")]
+    [InlineData("ab HEAD lib:/bin/true", "A and B must be of one kind")]
     [InlineData("ab nosuchref .", "side A 'nosuchref' is not a commit")]
     [InlineData("ab . /etc", "is neither a git checkout of hklab nor a build directory")]
     [InlineData("ab . . --runs 0", "--runs '0' is not valid")]

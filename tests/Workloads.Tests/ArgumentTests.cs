@@ -52,3 +52,25 @@ public class ArgumentTests
         Assert.Equal("2", spec.Arguments[^1]);
     }
 }
+
+public class ExecWorkloadTests
+{
+    [Theory]
+    [InlineData("./larson 2 8 {threads}", new[] { "./larson", "2", "8", "{threads}" })]
+    [InlineData("  prog   'a b'  \"c d\" e'f g'h ", new[] { "prog", "a b", "c d", "ef gh" })]
+    [InlineData("prog ''", new[] { "prog", "" })]
+    public void A_command_line_is_split_on_spaces_and_quotes_group(string command, string[] words)
+    {
+        Assert.Equal(words, Hakmem.Workloads.ExecWorkload.Split(command));
+    }
+
+    [Fact]
+    public void Threads_fill_the_placeholder_and_a_command_without_one_refuses_a_thread_count()
+    {
+        var exec = (Hakmem.Workloads.ExecWorkload)Hakmem.Workloads.WorkloadSpec.Parse("exec", ["./larson 2 {threads} x{threads}"]);
+        Assert.Equal(["./larson", "2", "4", "x4"], exec.WithThreads(4).Arguments);
+        Assert.Equal(4, exec.WithThreads(4).Threads);
+        var fixedThreads = Hakmem.Workloads.WorkloadSpec.Parse("exec", ["./larson 2 4"]);
+        Assert.Throws<Hakmem.Workloads.WorkloadArgumentException>(() => fixedThreads.WithThreads(2));
+    }
+}
