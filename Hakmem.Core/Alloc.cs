@@ -25,13 +25,13 @@ public sealed unsafe partial class HakmemHeap
         if (cc->FastCount != 0)
         {
             p = cc->Fast[--cc->FastCount];
-            if (Trace.Routes) tc->Routes.Add(Route.AllocFast);
+            if (Trace.On) Traced(tc, Route.AllocFast, c, p);
         }
         else if ((p = cc->Chain) != null)
         {
             cc->Chain = *(void**)p;
             cc->ChainCount--;
-            if (Trace.Routes) tc->Routes.Add(RouteCounters.Alloc(cc->ChainTier));
+            if (Trace.On) Traced(tc, RouteCounters.Alloc(cc->ChainTier), c, p);
         }
         else if ((p = AllocSlow(tc, cc, c)) == null) return null;
         ((ulong*)p)[1] = 0; // clear the free tag
@@ -53,14 +53,14 @@ public sealed unsafe partial class HakmemHeap
         {
             p = cc->Fast[--cc->FastCount];
             GuardCachedBlock(tc, c, p, TierOrder.Name(Tier.Fast));
-            if (Trace.Routes) tc->Routes.Add(Route.AllocFast);
+            if (Trace.On) Traced(tc, Route.AllocFast, c, p);
         }
         else if ((p = cc->Chain) != null)
         {
             GuardCachedBlock(tc, c, p, TierOrder.Name(cc->ChainTier));
             cc->Chain = *(void**)p;
             cc->ChainCount--;
-            if (Trace.Routes) tc->Routes.Add(RouteCounters.Alloc(cc->ChainTier));
+            if (Trace.On) Traced(tc, RouteCounters.Alloc(cc->ChainTier), c, p);
         }
         else if ((p = AllocSlow(tc, cc, c)) == null) return null;
         ((ulong*)p)[1] = 0;
@@ -73,7 +73,7 @@ public sealed unsafe partial class HakmemHeap
     private void* AllocSlow(ThreadCache* tc, ClassCache* cc, int c)
     {
         void* p = Refill(tc, cc, c);
-        if (p != null && Trace.Routes) tc->Routes.Add(Route.AllocSpan);
+        if (p != null && Trace.On) Traced(tc, Route.AllocSpan, c, p);
         return p != null || _inject == SeedBug.None ? p : LibcFallback(cc->BlockSize);
     }
 }

@@ -67,7 +67,7 @@ public sealed unsafe partial class HakmemHeap
             if (cc->FastCount < cc->FastCap)
             {
                 cc->Fast[cc->FastCount++] = p;
-                if (Trace.Routes) tc->Routes.Add(Route.FreeFast);
+                if (Trace.On) Traced(tc, Route.FreeFast, s->Class, p);
                 return;
             }
             if (cc->ChainCount < cc->ChainCap)
@@ -75,7 +75,7 @@ public sealed unsafe partial class HakmemHeap
                 *(void**)p = cc->Chain;
                 cc->Chain = p;
                 cc->ChainCount++;
-                if (Trace.Routes) tc->Routes.Add(RouteCounters.Free(cc->ChainTier));
+                if (Trace.On) Traced(tc, RouteCounters.Free(cc->ChainTier), s->Class, p);
                 return;
             }
             ChainFull(tc, cc, s, p);
@@ -91,16 +91,9 @@ public sealed unsafe partial class HakmemHeap
     {
         ((ulong*)p)[1] = _secret ^ (ulong)p;
         RemoteQueue.Push(&s->RemoteHead, p);
-        if (tc != null)
-        {
-            tc->Counters.RemoteFrees++;
-            if (Trace.Routes) tc->Routes.Add(Route.FreeRemote);
-        }
-        else
-        {
-            Interlocked.Increment(ref _remoteFreesWithoutCache);
-            if (Trace.Routes) _sharedRoutes.AddShared(Route.FreeRemote);
-        }
+        if (tc != null) tc->Counters.RemoteFrees++;
+        else Interlocked.Increment(ref _remoteFreesWithoutCache);
+        if (Trace.On) Traced(tc, Route.FreeRemote, s->Class, p);
         if (_inject != SeedBug.None && Injected(SeedBug.UnownedDrain)) UnownedDrain(s);
     }
 
@@ -115,11 +108,11 @@ public sealed unsafe partial class HakmemHeap
             *(void**)p = cc->Chain;
             cc->Chain = p;
             cc->ChainCount++;
-            if (Trace.Routes) tc->Routes.Add(Route.FreeList);
+            if (Trace.On) Traced(tc, Route.FreeList, s->Class, p);
             SpillList(tc, cc);
             return;
         }
-        if (Trace.Routes) tc->Routes.Add(Route.FreeSpan);
+        if (Trace.On) Traced(tc, Route.FreeSpan, s->Class, p);
         ReturnToSpan(tc, cc, s, p);
     }
 
@@ -136,6 +129,7 @@ public sealed unsafe partial class HakmemHeap
         int n = cc->ChainCount - keep;
         cc->ChainCount = keep;
         tc->Counters.Spills++;
+        if (Trace.Ring) TraceEvent(tc, TraceKind.Spill, (int)(cc - ThreadCache.Classes(tc)), spill, n);
         if (_tlsListDisconnect) return; // tls-list-disconnect: the spilled blocks never reach a span
         int c = (int)(cc - ThreadCache.Classes(tc));
         for (int i = 0; i < n; i++)

@@ -48,7 +48,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         _checked = _guards;
         _p0 = Options.P0BatchRefill;
         _budget = new MemoryBudget(Options.MaxMemoryBytes);
-        _ = Trace.Routes; // the switches are read before any path of this heap is compiled, so the JIT folds them
+        _ = Trace.On; // the switches are read before any path of this heap is compiled, so the JIT folds them
         _inject = Options.Inject;
         _tlsListDisconnect = Injected(SeedBug.TlsListDisconnect) && Options.FastCap == 0 && Options.TlsList;
         _cacheBytes = ThreadCache.Bytes(Options.FastCap);
@@ -132,6 +132,11 @@ public sealed unsafe partial class HakmemHeap : IDisposable
                 if (tc == null) throw new OutOfMemoryException("hakmem: the OS refused memory for a thread cache");
             }
             ThreadCache.Init(tc, Options, _id, threadId);
+            if (Trace.Ring)
+            {
+                if (tc->Ring == null) tc->Ring = TraceRings.Acquire(threadId); // a pooled cache keeps its ring
+                else tc->Ring->Thread = threadId;
+            }
             _activeCaches[(nint)tc] = Thread.CurrentThread;
             return tc;
         }

@@ -46,6 +46,7 @@ public sealed record HakmemOptions
     public static HakmemOptions FromVariables(Func<string, string?> lookup, HakmemOptions? start = null)
     {
         var o = start ?? Default;
+        Trace.ParseRing(lookup(HakmemTrace.RingVariable)); // a process-wide switch, but as much a HAKMEM_* variable to check
         foreach (var (name, expected, apply) in Variables)
         {
             string? value = lookup(name);

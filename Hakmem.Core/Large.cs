@@ -28,7 +28,7 @@ public sealed unsafe partial class HakmemHeap
             return null;
         }
         _large.Add(p, bytes);
-        if (Trace.Routes) _sharedRoutes.AddShared(Route.AllocLarge);
+        if (Trace.On) Traced(null, Route.AllocLarge, -1, p);
         return p;
     }
 
@@ -53,7 +53,7 @@ public sealed unsafe partial class HakmemHeap
         {
             Os.Unmap(p, bytes);
             _budget.Release((long)bytes);
-            if (Trace.Routes) _sharedRoutes.AddShared(Route.FreeLarge);
+            if (Trace.On) Traced(null, Route.FreeLarge, -1, p);
             return;
         }
         if (DropAsForeign(p)) return;

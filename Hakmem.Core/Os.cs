@@ -41,6 +41,34 @@ internal static unsafe partial class Os
         return aligned;
     }
 
+    [LibraryImport("libc", EntryPoint = "open", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int open(string path, int flags, int mode);
+
+    [LibraryImport("libc", EntryPoint = "ftruncate", SetLastError = true)]
+    private static partial int ftruncate(int fd, long length);
+
+    [LibraryImport("libc", EntryPoint = "close")]
+    private static partial int close(int fd);
+
+    /// <summary>A shared, zeroed mapping of a new file of <paramref name="size"/> bytes (sparse until written),
+    /// or null: what the process writes there is in the file even if the process is killed.</summary>
+    public static byte* MapFile(string path, long size)
+    {
+        const int ORdwr = 0x2, OCreat = 0x40, OTrunc = 0x200, MapShared = 0x01;
+        int fd = open(path, ORdwr | OCreat | OTrunc, 0x1a4);
+        if (fd < 0) return null;
+        try
+        {
+            if (ftruncate(fd, size) != 0) return null;
+            void* p = mmap(null, (nuint)size, ProtRead | ProtWrite, MapShared, fd, 0);
+            return p == (void*)-1 ? null : (byte*)p;
+        }
+        finally
+        {
+            close(fd);
+        }
+    }
+
     public static void Unmap(void* p, nuint size)
     {
         if (munmap(p, size) != 0)

@@ -43,7 +43,7 @@ public sealed unsafe partial class HakmemHeap
         void* first = TakeOne(s);
         int moved = 0;
         for (int i = 1; i < want && s->HasLocalBlocks; i++, moved++) PushToRefillTarget(cc, TakeOne(s));
-        if (Trace.Routes) tc->Routes.Add(Route.RefillSingle, moved);
+        if (Trace.On) Traced(tc, Route.RefillSingle, s->Class, s->Start, moved);
         return first;
     }
 
@@ -93,7 +93,7 @@ public sealed unsafe partial class HakmemHeap
         if (_guards && (s->Used > s->Capacity || s->Carved > s->Capacity))
             GuardFail("Used <= Capacity and Carved <= Capacity after a batch", s, head, $"Used={s->Used}, Carved={s->Carved}, Capacity={s->Capacity}, batch={n}");
         if (n > 1) SpliceToRefillTarget(cc, *(void**)head, tail, (int)n - 1);
-        if (Trace.Routes) tc->Routes.Add(Route.RefillBatch, n - 1);
+        if (Trace.On) Traced(tc, Route.RefillBatch, s->Class, s->Start, n - 1);
         return head;
     }
 

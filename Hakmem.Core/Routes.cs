@@ -11,15 +11,6 @@ internal enum Route
     RefillSingle, RefillBatch,
 }
 
-/// <summary>The process-wide diagnostic switches, read once from the environment. Static readonly, and
-/// read by the heap's constructor before any allocation path is compiled, so the JIT folds a switch
-/// that is off: the counting code is not in the compiled path at all.</summary>
-internal static class Trace
-{
-    /// <summary><c>HAKMEM_FREE_ROUTE_TRACE=1</c>: count allocations and frees by route.</summary>
-    public static readonly bool Routes = Environment.GetEnvironmentVariable("HAKMEM_FREE_ROUTE_TRACE") is "1" or "on" or "true";
-}
-
 /// <summary>Route counts of one thread cache, written by its own thread only (or under the heap lock,
 /// or with Interlocked in the heap's shared set).</summary>
 internal unsafe struct RouteCounters

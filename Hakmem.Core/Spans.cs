@@ -64,6 +64,7 @@ public sealed unsafe partial class HakmemHeap
             tc->Counters.Drains++;
             tc->Counters.DrainedBlocks += n;
         }
+        if (Trace.Ring) TraceEvent(tc, TraceKind.Drain, s->Class, s->Start, n);
         return n;
     }
 
@@ -93,6 +94,7 @@ public sealed unsafe partial class HakmemHeap
             UnlinkAbandonedLocked(s);
             s->Owner = tc;
             _spansAdopted++;
+            if (Trace.Ring) TraceEvent(tc, TraceKind.Adopt, c, s->Start, s->Used);
             if (s->RemoteHead != null) Drain(tc, s);
             if (s->Used == 0)
             {

@@ -35,6 +35,7 @@ internal unsafe struct ThreadCache
     public ThreadCache* NextFree; // heap's pool of released caches
     public CacheCounters Counters;
     public RouteCounters Routes; // HAKMEM_FREE_ROUTE_TRACE only
+    public TraceRingHeader* Ring; // HAKMEM_TINY_TRACE_RING only; kept when the cache is pooled and reused
     // ClassCache[SizeClasses.Count] follows, then the fast tier arrays.
 
     public static readonly int ClassesOffset = (sizeof(ThreadCache) + 63) & ~63;

@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(AbCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(CanariesCommand.Create());
+        root.Subcommands.Add(ReproCommand.Create());
         root.Subcommands.Add(MicroCommand.Create());
         root.Subcommands.Add(SelftestCommand.Create());
         string commands = string.Join(", ", root.Subcommands.Select(c => c.Name));

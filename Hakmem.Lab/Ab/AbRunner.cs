@@ -15,6 +15,9 @@ public sealed class AbRunner(IReadOnlyDictionary<string, RunExecutor> sides, IRe
     /// library is in the build column), so that a cell is the same cell on both sides.</summary>
     public string? SharedAllocator { get; init; }
 
+    /// <summary>Each side's worker: a failed run's evidence goes to failures/RUN_ID/ with a repro.sh using it.</summary>
+    public IReadOnlyDictionary<string, WorkerCommand>? Workers { get; init; }
+
     public async Task<int> RunAsync(IReadOnlyList<PlannedPair> pairs, CsvAppender<RunRecord> csv, Func<Cell, TimeSpan> timeoutOf, string id, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
@@ -37,6 +40,8 @@ public sealed class AbRunner(IReadOnlyDictionary<string, RunExecutor> sides, IRe
                 }
                 var record = RunRecords.From(pair.Cell.Spec, pair.Cell.Workload, result, pair.Run, RunId(id, pair, side), started)
                     with { Side = side, Order = pair.Order, Build = builds[side] };
+                if (Workers != null)
+                    record = record with { Artifacts = FailureArtifacts.Write(Path.GetDirectoryName(Path.GetFullPath(csv.Path))!, record, pair.Cell.Spec, result, Workers[side]) };
                 if (SharedAllocator != null) record = record with { Allocator = SharedAllocator };
                 csv.Add(record);
                 done++;

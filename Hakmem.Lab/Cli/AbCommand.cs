@@ -81,7 +81,7 @@ public static class AbCommand
             {
                 try
                 {
-                    await new AbRunner(runners, builds, Console.Out, !Console.IsOutputRedirected) { SharedAllocator = libraries ? "lib" : null }
+                    await new AbRunner(runners, builds, Console.Out, !Console.IsOutputRedirected) { SharedAllocator = libraries ? "lib" : null, Workers = new Dictionary<string, WorkerCommand> { ["A"] = sideA.Worker, ["B"] = sideB.Worker } }
                         .RunAsync(pairs, csv, c => dims.TimeoutOf(r, c), id, cancel);
                 }
                 catch (ResultWriteException e)

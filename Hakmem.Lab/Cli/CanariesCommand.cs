@@ -19,7 +19,8 @@ public static class CanariesCommand
         var runs = NumberOption.Int("--runs", "runs per canary and per clean cell (default 20)", 1, MatrixOptions.MaxRuns);
         runs.Aliases.Add("-n");
         var only = new Option<string?>("--only") { Description = "run only these canaries (comma-separated names)" };
-        var csv = new Option<string?>("--csv") { Description = "write every run (canary and clean) as a runs file, a row as each run ends; refused when the file exists, unless --force" };
+        var csv = new Option<string?>("--csv") { Description = "the runs file of every run (canary and clean), a row as each run ends, failures' evidence beside it "
+            + "(default results/canaries-<time>/runs.csv); refused when the file exists, unless --force" };
         var force = new Option<bool>("--force") { Description = "with --csv: an existing file is moved aside to FILE.old-<time>, never deleted" };
         var cmd = new Command("canaries", "Re-create each bug of the seeds (HAKMEM_INJECT) in the cell where it hurt, next to the same cell\n"
             + "without it, and report how often the lab detects it. " + string.Join("; ", Canary.All.Select(c => $"{c.Name}: {c.Recreates}")) + ".");
@@ -38,14 +39,16 @@ public static class CanariesCommand
                     throw new ArgumentException($"unknown canary '{unknown[0]}': expected {string.Join(", ", Canary.All.Select(c => c.Name))}");
                 selected = Canary.All.Where(c => wanted.Contains(c.Name)).ToList();
             }
-            CsvAppender<RunRecord>? file = null;
-            if (r.GetValue(csv) is string path)
+            string path = r.GetValue(csv) ?? Path.Combine("results", $"canaries-{DateTime.UtcNow:yyyyMMdd-HHmmss}", RunsCsv.RunsFile);
+            var (full, aside) = ExistingFile.Claim("--csv", path, r.GetValue(force));
+            if (aside != null) Console.WriteLine($"{path} existed: moved aside to {aside}");
+            using var records = CsvAppender<RunRecord>.Create(full);
+            string resultDir = Path.GetDirectoryName(full)!;
+            void Record(RunSpec spec, Hakmem.Workloads.WorkloadSpec workload, RunResult result, int run, string id)
             {
-                var (full, aside) = ExistingFile.Claim("--csv", path, r.GetValue(force));
-                if (aside != null) Console.WriteLine($"{path} existed: moved aside to {aside}");
-                file = CsvAppender<RunRecord>.Create(full);
+                var record = RunRecords.From(spec, workload, result, run, id, DateTimeOffset.UtcNow);
+                records.Add(record with { Artifacts = FailureArtifacts.Write(resultDir, record, spec, result, WorkerSnapshot.Pinned) });
             }
-            using var records = file;
             var runner = new ChildRunner(WorkerSnapshot.Pinned);
             var lines = new List<string> { "| canary | seed | cell | detected | outcomes with the canary | clean cell | expected |", "|---|---|---|---:|---|---|---|" };
             bool pass = true;
@@ -69,8 +72,8 @@ public static class CanariesCommand
                     }
                     bad.Add(withBug);
                     clean.Add(without);
-                    records?.Add(RunRecords.From(canary.Injected, workload, withBug, i, $"canary-{canary.Name}-{i}", DateTimeOffset.UtcNow));
-                    records?.Add(RunRecords.From(canary.Target, workload, without, i, $"clean-{canary.Name}-{i}", DateTimeOffset.UtcNow));
+                    Record(canary.Injected, workload, withBug, i, $"canary-{canary.Name}-{i}");
+                    Record(canary.Target, workload, without, i, $"clean-{canary.Name}-{i}");
                     if (!Console.IsOutputRedirected) Console.Write($"\r{canary.Name}: run {i}/{n}   ");
                 }
                 if (!Console.IsOutputRedirected) Console.Write("\r" + new string(' ', 60) + "\r");
@@ -87,7 +90,7 @@ public static class CanariesCommand
                 if (firstOther != null) Console.Error.WriteLine($"{canary.Name}: other failure (not counted as detected): {firstOther.Outcome.Name()}: {firstOther.Message}");
             }
             foreach (var line in lines) Console.WriteLine(line);
-            if (records != null) Console.WriteLine($"runs written to {records.Path}");
+            Console.WriteLine($"runs written to {records.Path}; the evidence of each failed run is in {Path.Combine(resultDir, FailureArtifacts.Folder)}");
             Console.WriteLine(pass ? $"canaries: every canary detected in at least {RequiredDetection:P0} of its runs, every clean cell ok"
                 : "canaries: FAILED (a canary went undetected too often, or a clean cell did not stay ok)");
             return cancel.IsCancellationRequested ? 130 : pass ? 0 : 1;

@@ -72,7 +72,7 @@ public static class MatrixCommand
             }
 
             var runner = new ChildRunner(WorkerSnapshot.Pinned);
-            var matrix = new MatrixRunner(runner.RunAsync, Console.Out, !Console.IsOutputRedirected);
+            var matrix = new MatrixRunner(runner.RunAsync, Console.Out, !Console.IsOutputRedirected) { Worker = WorkerSnapshot.Pinned };
             string? writeFailure = null;
             using (csv)
             {

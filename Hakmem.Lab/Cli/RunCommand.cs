@@ -104,7 +104,13 @@ public static class RunCommand
                 var result = await runner.RunAsync(runSpec, limit, cancel);
                 results.Add(result);
                 Console.WriteLine(RunLine(i, runs, width, result));
-                csv?.Add(RunRecords.From(runSpec, spec, result, i, $"{invocation}-{i}", started));
+                if (csv != null)
+                {
+                    var record = RunRecords.From(runSpec, spec, result, i, $"{invocation}-{i}", started);
+                    record = record with { Artifacts = FailureArtifacts.Write(Path.GetDirectoryName(Path.GetFullPath(csv.Path))!, record, runSpec, result, WorkerSnapshot.Pinned) };
+                    if (record.Artifacts.Length > 0) Console.WriteLine($"{new string(' ', width * 2 + 6)}evidence: {Path.Combine(Path.GetDirectoryName(csv.Path)!, record.Artifacts)}");
+                    csv.Add(record);
+                }
             }
         }
         catch (OperationCanceledException)

@@ -14,6 +14,10 @@ public delegate Task<RunResult> RunExecutor(RunSpec spec, TimeSpan timeout, Canc
 /// <see cref="Output.ResultWriteException"/>, the file cut back to its last whole row.</summary>
 public sealed class MatrixRunner(RunExecutor execute, TextWriter progressOut, bool interactive)
 {
+    /// <summary>The worker that runs the cells: a failed run's evidence goes to failures/RUN_ID/ beside
+    /// runs.csv, with a repro.sh that uses it. Null: no evidence is kept (a fake executor in tests).</summary>
+    public WorkerCommand? Worker { get; init; }
+
     /// <summary>A fresh result directory: meta.json, then the runs.</summary>
     public async Task<IReadOnlyList<RunRecord>> RunAsync(IReadOnlyList<PlannedRun> runs, string dir, ResultMeta meta,
         Func<Cell, TimeSpan> timeoutOf, string matrixId, CancellationToken cancel)
@@ -48,6 +52,7 @@ public sealed class MatrixRunner(RunExecutor execute, TextWriter progressOut, bo
                 break;
             }
             var record = RunRecords.From(planned.Cell.Spec, planned.Cell.Workload, result, planned.Run, RunId(matrixId, planned), started);
+            if (Worker != null) record = record with { Artifacts = FailureArtifacts.Write(Path.GetDirectoryName(Path.GetFullPath(csv.Path))!, record, planned.Cell.Spec, result, Worker) };
             csv.Add(record);
             records.Add(record);
             if (--remainingPerCell[planned.Cell.Index] == 0) cellsDone++;

@@ -44,6 +44,8 @@ public sealed record RunRecord
     [Name("order"), Index(30), Optional] public string Order { get; init; } = "";
     /// <summary>The cell's environment assignments (--env), "NAME=v;NAME2=w" sorted; part of the cell.</summary>
     [Name("env"), Index(31), Optional] public string Env { get; init; } = "";
+    /// <summary>A failed run's evidence (stderr, stdout, repro.sh, trace ring): its folder, relative to the runs file's.</summary>
+    [Name("artifacts"), Index(32), Optional] public string Artifacts { get; init; } = "";
 
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;

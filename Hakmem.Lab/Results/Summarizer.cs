@@ -36,6 +36,7 @@ public static class Summarizer
             RssOverBaseMedianKb = finished.Where(r => r.RssOverBaseKb != null).Select(r => (double)r.RssOverBaseKb!.Value).ToList() is { Count: > 0 } over
                 ? Math.Round(Estimators.Median(over)) : null,
             FirstFailure = runs.FirstOrDefault(r => r.Outcome != "ok")?.Message ?? "",
+            FirstFailureArtifacts = runs.FirstOrDefault(r => r.Outcome != "ok")?.Artifacts ?? "",
         };
     }
 

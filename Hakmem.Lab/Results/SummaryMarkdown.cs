@@ -41,8 +41,9 @@ public static class SummaryMarkdown
                 sb.AppendLine(c.RssOverBaseMedianKb is double over ? $"{Units.Kb((long)over)} |" : "- |");
             }
             sb.AppendLine();
-            foreach (var c in group.Where(c => c.FirstFailure.Length > 0))
-                sb.AppendLine($"- {c.Allocator} {c.Key.Knobs}: first failure: {c.FirstFailure.Replace("|", "\\|", StringComparison.Ordinal)}");
+            foreach (var c in group.Where(c => c.FirstFailure.Length > 0 || c.FirstFailureArtifacts.Length > 0))
+                sb.AppendLine($"- {c.Allocator} {c.Key.Knobs}: first failure: {c.FirstFailure.Replace("|", "\\|", StringComparison.Ordinal)}"
+                    + (c.FirstFailureArtifacts.Length > 0 ? $" ([evidence]({c.FirstFailureArtifacts}/))" : ""));
             sb.AppendLine();
         }
         return sb.ToString();

@@ -42,6 +42,8 @@ public sealed record SummaryRecord
     /// <summary>hklab ab: the side (A or B) these runs are of; empty for a matrix.</summary>
     [Name("side"), Index(33), Optional] public string Side { get; init; } = "";
     [Name("env"), Index(34), Optional] public string Env { get; init; } = "";
+    /// <summary>The evidence folder of the first failure (relative to the result directory).</summary>
+    [Name("first_failure_artifacts"), Index(35), Optional] public string FirstFailureArtifacts { get; init; } = "";
 
     [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env);
 }

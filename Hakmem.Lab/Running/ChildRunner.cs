@@ -8,6 +8,9 @@ namespace Hakmem.Lab.Running;
 public sealed record RunResult(Outcome Outcome, int ExitCode, int? Signal, double Seconds, long Ops, double OpsPerSec,
     long? LeakedBlocks, long? LeakedBytes, long PeakRssKb, string Message, WorkerReport? Report)
 {
+    /// <summary>What a run that did not end ok left behind (null for ok runs).</summary>
+    public Evidence? Evidence { get; init; }
+
     public long? BaseRssKb => Report?.BaseRssKb;
     public string Routes => Report?.Stats?.Routes?.ToString() ?? "";
 }
@@ -71,6 +74,15 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         if (Environment.GetEnvironmentVariable(TieredCompilationVariable) == null) Lab(psi, labOnly, TieredCompilationVariable, "0");
         if (environment != null)
             foreach (var (k, v) in environment) psi.Environment[k] = v;
+        // A scratch directory for what only a failure needs: the trace ring's file, a program's output.
+        string? scratch = null;
+        bool ring = HakmemTrace.RingSize(psi.Environment.TryGetValue(HakmemTrace.RingVariable, out string? asked) ? asked : null) > 0;
+        if (program || ring)
+        {
+            scratch = Directory.CreateTempSubdirectory("hklab-run-").FullName;
+            Lab(psi, labOnly, Evidence.ScratchVariable, scratch);
+            if (ring) Lab(psi, labOnly, HakmemTrace.RingFileVariable, Path.Combine(scratch, Evidence.RingFile));
+        }
         psi.Environment[ProgramWorker.LabVariablesVariable] = string.Join(',', labOnly);
         if (program)
         {
@@ -80,6 +92,18 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         }
 
         psi.Environment[Worker.ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        try
+        {
+            return await RunProcessAsync(psi, timeout, scratch, cancel);
+        }
+        finally
+        {
+            if (scratch != null) Directory.Delete(scratch, true);
+        }
+    }
+
+    private static async Task<RunResult> RunProcessAsync(ProcessStartInfo psi, TimeSpan timeout, string? scratch, CancellationToken cancel)
+    {
         var clock = Stopwatch.StartNew();
         using var process = await ProcessSpawner.StartAsync(psi);
         process.StandardInput.Close();
@@ -118,9 +142,10 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         bool programEnd = report?.ProgramExitCode != null && !timedOut && process.ExitCode == Classifier.ExpectedExitCode(report);
         if (programEnd) verdict = verdict with { Signal = report!.ProgramSignal };
         int exitCode = programEnd ? report!.ProgramExitCode!.Value : process.ExitCode;
+        var evidence = verdict.Outcome == Outcome.Ok ? null : Evidence.Gather(output, errors, scratch);
         return new RunResult(verdict.Outcome, exitCode, verdict.Signal,
             report?.Seconds ?? (timedOut ? Math.Round(wall, 3) : 0), report?.Ops ?? 0, report?.OpsPerSec ?? 0,
-            report?.LeakedBlocks, report?.LeakedBytes, report?.PeakRssKb is > 0 and var rss ? rss : peakSeen, verdict.Message, report);
+            report?.LeakedBlocks, report?.LeakedBytes, report?.PeakRssKb is > 0 and var rss ? rss : peakSeen, verdict.Message, report) { Evidence = evidence };
     }
 
     /// <summary>VmHWM of a running process, in KiB; 0 when it is gone or unreadable.</summary>

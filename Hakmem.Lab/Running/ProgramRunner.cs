@@ -16,7 +16,9 @@ public sealed record ProgramEnd(int ExitCode, int? Signal, bool TimedOut, double
 /// no CPU from it.</summary>
 public static unsafe partial class ProgramRunner
 {
-    public static ProgramEnd Run(IReadOnlyList<string> command, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout)
+    /// <summary>Runs the program; its stdout and stderr go to program.stdout and program.stderr in
+    /// <paramref name="outputDir"/> (kept, for the run's evidence), or to a temporary directory.</summary>
+    public static ProgramEnd Run(IReadOnlyList<string> command, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout, string? outputDir = null)
     {
         Setrlimit(RlimitCore, new Rlimit());
         var argv = new List<string>();
@@ -27,8 +29,8 @@ public static unsafe partial class ProgramRunner
         foreach (var (k, v) in environment)
             if (v == null) env.Remove(k); else env[k] = v;
 
-        string dir = Directory.CreateTempSubdirectory("hklab-exec-").FullName;
-        string outFile = Path.Combine(dir, "stdout"), errFile = Path.Combine(dir, "stderr");
+        string dir = outputDir ?? Directory.CreateTempSubdirectory("hklab-exec-").FullName;
+        string outFile = Path.Combine(dir, Evidence.ProgramStdoutFile), errFile = Path.Combine(dir, Evidence.ProgramStderrFile);
         try
         {
             var clock = Stopwatch.StartNew();
@@ -60,7 +62,7 @@ public static unsafe partial class ProgramRunner
         }
         finally
         {
-            Directory.Delete(dir, true);
+            if (outputDir == null) Directory.Delete(dir, true);
         }
     }
 

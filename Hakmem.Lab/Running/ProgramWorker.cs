@@ -18,6 +18,7 @@ public static class ProgramWorker
         var env = new Dictionary<string, string?>();
         foreach (string name in (Environment.GetEnvironmentVariable(LabVariablesVariable) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries)) env[name] = null;
         env[LabVariablesVariable] = null;
+        env[Evidence.ScratchVariable] = null;
         foreach (var (k, v) in spec.Env) env[k] = v;
         if (preload != null)
             env["LD_PRELOAD"] = Environment.GetEnvironmentVariable("LD_PRELOAD") is { Length: > 0 } user ? $"{preload}:{user}" : preload;
@@ -25,7 +26,7 @@ public static class ProgramWorker
         ProgramEnd end;
         try
         {
-            end = ProgramRunner.Run(exec.Arguments, env, TimeSpan.FromSeconds(timeout));
+            end = ProgramRunner.Run(exec.Arguments, env, TimeSpan.FromSeconds(timeout), Environment.GetEnvironmentVariable(Evidence.ScratchVariable));
         }
         catch (ProgramStartException e)
         {

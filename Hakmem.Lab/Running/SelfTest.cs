@@ -20,6 +20,7 @@ public static unsafe class SelfTest
         ("crash", Outcome.Crash, "a real SIGSEGV in native code"),
         ("crash-av", Outcome.Crash, "a wild write from managed code: .NET reports AccessViolationException and aborts"),
         ("crash-at-exit", Outcome.Crash, "a clean run reported, then a SIGSEGV while the process exits"),
+        ("crash-in-heap-work", Outcome.Crash, "hakmem busy allocating, then a SIGSEGV: with the trace ring on, its last events survive"),
         ("abort-at-exit", Outcome.Abort, "a clean run reported, then a fail-fast while the process exits"),
         ("exit-code-after-report", Outcome.Error, "a clean run reported, then exit code 3"),
         ("oom", Outcome.Oom, "hakmem under a 4 MiB cap: Alloc returns null"),
@@ -81,6 +82,14 @@ public static unsafe class SelfTest
             case "crash-at-exit":
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => NativeMemset((void*)0x10, 1, 4096);
                 return Run(spec with { SelfTest = "ok" });
+            case "crash-in-heap-work":
+            {
+                var heap = new HakmemHeap();
+                var t = heap.ForThisThread();
+                for (int i = 0; i < 1000; i++) t.Free(t.Alloc((nuint)(16 + i % 512)));
+                NativeMemset((void*)0x10, 1, 4096);
+                return 0;
+            }
             case "abort-at-exit":
                 AppDomain.CurrentDomain.ProcessExit += (_, _) => Environment.FailFast("hakmem guard: invariant violated at exit (selftest)");
                 return Run(spec with { SelfTest = "ok" });
