@@ -19,7 +19,7 @@ public static class AbCommand
 
     public static Command Create()
     {
-        var a = new Argument<string>("A") { Description = "before: a git ref of this repository (built once per commit), '.' (the working tree), a checkout, or a build directory" };
+        var a = new Argument<string>("A") { Description = "before: a git ref of this repository (built once per commit), '.' (the working tree), a checkout, a build directory, or lib:PATH (a malloc library; then B is one too)" };
         var b = new Argument<string>("B") { Description = "after: the same forms as A" };
         var dims = new MatrixOptions($"pairs per cell (default {DefaultRuns}; {MatrixDefinition.QuickRuns} with --quick)");
         var threshold = new Option<string>("--threshold") { Description = "smallest relative throughput change that counts (e.g. 5%)", DefaultValueFactory = _ => "5%" };
