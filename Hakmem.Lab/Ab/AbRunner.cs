@@ -41,7 +41,7 @@ public sealed class AbRunner(IReadOnlyDictionary<string, RunExecutor> sides, IRe
                 var record = RunRecords.From(pair.Cell.Spec, pair.Cell.Workload, result, pair.Run, RunId(id, pair, side), started)
                     with { Side = side, Order = pair.Order, Build = builds[side] };
                 if (Workers != null)
-                    record = record with { Artifacts = FailureArtifacts.Write(Path.GetDirectoryName(Path.GetFullPath(csv.Path))!, record, pair.Cell.Spec, result, Workers[side]) };
+                    record = FailureArtifacts.Attach(record, csv, pair.Cell.Spec, result, Workers[side]);
                 if (SharedAllocator != null) record = record with { Allocator = SharedAllocator };
                 csv.Add(record);
                 done++;

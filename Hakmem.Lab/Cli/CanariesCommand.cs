@@ -47,7 +47,7 @@ public static class CanariesCommand
             void Record(RunSpec spec, Hakmem.Workloads.WorkloadSpec workload, RunResult result, int run, string id)
             {
                 var record = RunRecords.From(spec, workload, result, run, id, DateTimeOffset.UtcNow);
-                records.Add(record with { Artifacts = FailureArtifacts.Write(resultDir, record, spec, result, WorkerSnapshot.Pinned) });
+                records.Add(FailureArtifacts.Attach(record, records, spec, result, WorkerSnapshot.Pinned));
             }
             var runner = new ChildRunner(WorkerSnapshot.Pinned);
             var lines = new List<string> { "| canary | seed | cell | detected | outcomes with the canary | clean cell | expected |", "|---|---|---|---:|---|---|---|" };

@@ -107,7 +107,7 @@ public static class RunCommand
                 if (csv != null)
                 {
                     var record = RunRecords.From(runSpec, spec, result, i, $"{invocation}-{i}", started);
-                    record = record with { Artifacts = FailureArtifacts.Write(Path.GetDirectoryName(Path.GetFullPath(csv.Path))!, record, runSpec, result, WorkerSnapshot.Pinned) };
+                    record = FailureArtifacts.Attach(record, csv, runSpec, result, WorkerSnapshot.Pinned);
                     if (record.Artifacts.Length > 0) Console.WriteLine($"{new string(' ', width * 2 + 6)}evidence: {Path.Combine(Path.GetDirectoryName(csv.Path)!, record.Artifacts)}");
                     csv.Add(record);
                 }

@@ -52,7 +52,7 @@ public sealed class MatrixRunner(RunExecutor execute, TextWriter progressOut, bo
                 break;
             }
             var record = RunRecords.From(planned.Cell.Spec, planned.Cell.Workload, result, planned.Run, RunId(matrixId, planned), started);
-            if (Worker != null) record = record with { Artifacts = FailureArtifacts.Write(Path.GetDirectoryName(Path.GetFullPath(csv.Path))!, record, planned.Cell.Spec, result, Worker) };
+            if (Worker != null) record = FailureArtifacts.Attach(record, csv, planned.Cell.Spec, result, Worker);
             csv.Add(record);
             records.Add(record);
             if (--remainingPerCell[planned.Cell.Index] == 0) cellsDone++;

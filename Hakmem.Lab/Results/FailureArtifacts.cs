@@ -11,6 +11,10 @@ public static class FailureArtifacts
 {
     public const string Folder = "failures";
 
+    /// <summary>The record with its evidence written beside the runs file <paramref name="csv"/> is appending to.</summary>
+    public static RunRecord Attach(RunRecord record, CsvAppender<RunRecord> csv, RunSpec spec, RunResult result, WorkerCommand worker) =>
+        record with { Artifacts = Write(Path.GetDirectoryName(Path.GetFullPath(csv.Path))!, record, spec, result, worker) };
+
     /// <summary>Writes the run's evidence under <paramref name="resultDir"/>; returns the folder relative to it
     /// (the runs file's <c>artifacts</c> column), or "" for a run without evidence.</summary>
     public static string Write(string resultDir, RunRecord record, RunSpec spec, RunResult result, WorkerCommand worker)

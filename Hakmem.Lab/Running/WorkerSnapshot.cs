@@ -27,31 +27,17 @@ public static class WorkerSnapshot
         string source = Path.GetDirectoryName(typeof(Worker).Assembly.Location)!;
         if (Path.GetFullPath(source).StartsWith(Path.GetFullPath(CacheRoot()) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
             return WorkerCommand.ForThisProcess(); // the lab already runs from a snapshot
-        if (Measured.Any(a => Mvid(a.Location) != a.ManifestModule.ModuleVersionId))
-            throw new InvalidOperationException("the hklab build was replaced since this hklab started (a rebuild of the tree): run the command again");
+        if (!IsLoaded(source)) throw new BuildChangedException("the hklab build was replaced since this hklab started (a rebuild of the tree): run the command again");
         string cache = Path.Combine(CacheRoot(), Key(source));
         if (!File.Exists(Path.Combine(cache, "hklab.dll")))
-        {
-            string temp = $"{cache}.{Environment.ProcessId}.tmp";
-            CopyTree(source, temp);
-            if (Measured.Any(a => Mvid(Path.Combine(temp, Path.GetFileName(a.Location))) != a.ManifestModule.ModuleVersionId))
-            {
-                Directory.Delete(temp, true);
-                throw new InvalidOperationException("the hklab build changed while it was being copied (a rebuild of the tree): run the command again");
-            }
-            try
-            {
-                Directory.Move(temp, cache);
-            }
-            catch (IOException) when (Directory.Exists(cache))
-            {
-                Directory.Delete(temp, true); // another hklab copied the same build first
-            }
-            Prune();
-        }
+            Copy(source, cache, copy => IsLoaded(copy) ? null : "the hklab build changed while it was being copied (a rebuild of the tree): run the command again");
         Directory.SetLastWriteTimeUtc(cache, DateTime.UtcNow);
         return WorkerCommand.ForAssembly(Path.Combine(cache, "hklab.dll"));
     }
+
+    /// <summary>The assemblies in <paramref name="dir"/> are the very ones this process runs.</summary>
+    private static bool IsLoaded(string dir) =>
+        Measured.All(a => Mvid(Path.Combine(dir, Path.GetFileName(a.Location))) == a.ManifestModule.ModuleVersionId);
 
     /// <summary>A snapshot of another build directory (a side of hklab ab): its worker, and whether the
     /// snapshot was there already.</summary>
@@ -64,10 +50,17 @@ public static class WorkerSnapshot
         return (WorkerCommand.ForAssembly(Path.Combine(cache, "hklab.dll")), cached);
     }
 
-    private static void Copy(string source, string cache)
+    /// <summary>Copies the build to a temporary name, checks the copy (a message when it is not what it should
+    /// be), and renames it into the cache; another hklab that got there first wins.</summary>
+    private static void Copy(string source, string cache, Func<string, string?>? check = null)
     {
         string temp = $"{cache}.{Environment.ProcessId}.tmp";
         CopyTree(source, temp);
+        if (check?.Invoke(temp) is string wrong)
+        {
+            Directory.Delete(temp, true);
+            throw new BuildChangedException(wrong);
+        }
         try
         {
             Directory.Move(temp, cache);
@@ -130,3 +123,6 @@ public static class WorkerSnapshot
         }
     }
 }
+
+/// <summary>The build on disk is no longer the one this process runs (the tree was rebuilt meanwhile).</summary>
+public sealed class BuildChangedException(string message) : IOException(message);

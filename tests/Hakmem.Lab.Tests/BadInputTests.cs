@@ -82,6 +82,11 @@ public class BadInputTests : IDisposable
         { "report {fixtures}/nope", "does not exist" },
         { "compare {file} {set}", "missing columns" },
         { "micro --job bogus", "--job 'bogus'" },
+        { "repro {set} nosuch", "no run 'nosuch'" },
+        { "repro {fixtures}/nope m", "does not exist" },
+        { "repro {set} m --runs 0", "--runs '0' is not valid" },
+        { "ab . .", "is neither a git checkout of hklab nor a build directory" },
+        { "ab lib:{fixtures}/nope.so lib:{fixtures}/nope.so", "nope.so does not exist" },
     };
 
     [Theory]
