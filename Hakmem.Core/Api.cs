@@ -37,9 +37,9 @@ public sealed unsafe partial class HakmemHeap
     {
         ulong high = Math.BigMul((ulong)count, (ulong)size, out ulong total);
         if (high != 0 || total > SizeClasses.MaxRequest) return null;
+        if (total > SizeClasses.MaxSmall) return AllocLarge((nuint)total, 0, zero: true); // fresh pages are zero already
         void* p = Alloc((nuint)total);
-        // Large blocks come fresh from mmap, already zero.
-        if (p != null && total <= SizeClasses.MaxSmall) NativeMemory.Clear(p, (nuint)total);
+        if (p != null) NativeMemory.Clear(p, (nuint)total);
         return p;
     }
 

@@ -48,6 +48,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         _checked = _guards;
         _p0 = Options.P0BatchRefill;
         _budget = new MemoryBudget(Options.MaxMemoryBytes);
+        _large = new LargeBlocks(Options.LargeCacheBytes, Options.LargeCacheDecayMs, _budget);
         _ = Trace.On; // the switches are read before any path of this heap is compiled, so the JIT folds them
         _inject = Options.Inject;
         _tlsListDisconnect = Injected(SeedBug.TlsListDisconnect) && Options.FastCap == 0 && Options.TlsList;
@@ -165,7 +166,11 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         tc->NextFree = _freeCaches;
         _freeCaches = tc;
         _activeCaches.Remove((nint)tc);
-        if (_activeCaches.Count == 0) TrimEmptySuperSlabsLocked();
+        if (_activeCaches.Count == 0)
+        {
+            TrimEmptySuperSlabsLocked();
+            _large.TrimAll(); // as for empty SuperSlabs: no thread is about to reuse them
+        }
     }
 
     private void FlushTiers(ThreadCache* tc, ClassCache* cc, int c)

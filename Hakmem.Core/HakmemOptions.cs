@@ -21,6 +21,11 @@ public sealed record HakmemOptions
     public bool Guards { get; init; }
     /// <summary>HAKMEM_MAX_MB (in MiB there): a cap on mapped memory; 0 = none. Past it Alloc returns null.</summary>
     public long MaxMemoryBytes { get; init; }
+    /// <summary>HAKMEM_LARGE_CACHE_MB (in MiB there): freed large blocks kept mapped for reuse, at most
+    /// this many bytes; 0 switches the cache off (every large block is an mmap and a munmap).</summary>
+    public long LargeCacheBytes { get; init; } = 256L << 20;
+    /// <summary>HAKMEM_LARGE_DECAY_MS: a cached large mapping not reused for this long goes back to the OS.</summary>
+    public int LargeCacheDecayMs { get; init; } = 1000;
     /// <summary>HAKMEM_INJECT: seed-bug canaries to re-create (comma-separated names); None by default.</summary>
     public SeedBug Inject { get; init; }
 
@@ -35,6 +40,8 @@ public sealed record HakmemOptions
         ("HAKMEM_TINY_P0_BATCH_REFILL", "0 or 1", (o, v) => o with { P0BatchRefill = ParseBool(v) }),
         ("HAKMEM_TINY_REFILL_FAILFAST", "0 or 1", (o, v) => o with { Guards = ParseBool(v) }),
         ("HAKMEM_MAX_MB", "a whole number of MiB, 0 for no cap", (o, v) => o with { MaxMemoryBytes = checked(ParseInt(v, 0, int.MaxValue) * 1024L * 1024L) }),
+        ("HAKMEM_LARGE_CACHE_MB", "a whole number of MiB, 0 to switch the cache off", (o, v) => o with { LargeCacheBytes = checked(ParseInt(v, 0, int.MaxValue) * 1024L * 1024L) }),
+        ("HAKMEM_LARGE_DECAY_MS", "a whole number of milliseconds from 1", (o, v) => o with { LargeCacheDecayMs = ParseInt(v, 1, int.MaxValue) }),
         ("HAKMEM_INJECT", $"canary names separated by commas ({string.Join(", ", SeedBugs.Names.Select(n => n.Name))}) or none", (o, v) => o with { Inject = SeedBugs.Parse(v) }),
     ];
 
@@ -69,6 +76,10 @@ public sealed record HakmemOptions
     {
         if (FastCap is < 0 or > MaxFastCap)
             throw new ArgumentException($"FastCap={FastCap} is out of range: expected 0 to {MaxFastCap}.", nameof(FastCap));
+        if (LargeCacheBytes < 0)
+            throw new ArgumentException($"LargeCacheBytes={LargeCacheBytes} is negative: expected 0 (no cache) or a byte count.", nameof(LargeCacheBytes));
+        if (LargeCacheDecayMs < 1)
+            throw new ArgumentException($"LargeCacheDecayMs={LargeCacheDecayMs} is out of range: expected at least 1.", nameof(LargeCacheDecayMs));
         if (MaxMemoryBytes < 0)
             throw new ArgumentException($"MaxMemoryBytes={MaxMemoryBytes} is negative: expected 0 (no cap) or a byte count.", nameof(MaxMemoryBytes));
     }

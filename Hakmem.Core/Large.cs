@@ -1,20 +1,34 @@
+using System.Runtime.InteropServices;
+
 namespace Hakmem;
 
-/// <summary>The heap's side of large blocks (<see cref="LargeBlocks"/>): mapped directly from the OS in
-/// whole pages, unmapped on free, counted against the memory cap. No lock is held while mapping or
-/// while a foreign pointer is looked up in other heaps.</summary>
+/// <summary>The heap's side of large blocks (<see cref="LargeBlocks"/>): whole-page mappings, kept in
+/// the large-block cache when freed and reused from it, counted against the memory cap while mapped
+/// (cached ones included). No lock is held while mapping or while a foreign pointer is looked up in
+/// other heaps.</summary>
 public sealed unsafe partial class HakmemHeap
 {
-    private readonly LargeBlocks _large = new();
+    private readonly LargeBlocks _large;
     private readonly MemoryBudget _budget;
     private long _remoteFreesWithoutCache;
 
-    /// <summary>Pages straight from the OS: zeroed, aligned to a page or to <paramref name="alignment"/>.</summary>
-    private void* AllocLarge(nuint size, nuint alignment)
+    /// <summary>A cached mapping of the request's class, else pages from the OS: aligned to a page or to
+    /// <paramref name="alignment"/>; zeroed when <paramref name="zero"/> (fresh pages are).</summary>
+    private void* AllocLarge(nuint size, nuint alignment, bool zero = false)
     {
         if (size > SizeClasses.MaxRequest) return null;
         ThrowIfDisposed();
-        nuint bytes = Os.RoundUpToPage(Math.Max(size, 1));
+        nuint bytes = LargeBlocks.MappingSize(size);
+        if (alignment <= Layout.PageSize)
+        {
+            void* cached = _large.TakeCached(bytes);
+            if (cached != null)
+            {
+                if (zero) NativeMemory.Clear(cached, size);
+                if (Trace.On) Traced(null, Route.AllocLarge, -1, cached);
+                return cached;
+            }
+        }
         if (!Reserve(bytes))
         {
             _budget.Refused();
@@ -33,11 +47,13 @@ public sealed unsafe partial class HakmemHeap
     }
 
     /// <summary>Reserve under the cap; when it refuses, first give back what the heap holds without
-    /// need (spans of ended threads, abandoned spans that emptied, empty SuperSlabs), then try again.</summary>
+    /// need (the large-block cache, spans of ended threads, abandoned spans that emptied, empty
+    /// SuperSlabs), then try again.</summary>
     private bool Reserve(nuint bytes)
     {
         if (_budget.TryReserve((long)bytes)) return true;
         if (_budget.Max == 0) return false;
+        if (_large.TrimAll() && _budget.TryReserve((long)bytes)) return true;
         lock (_sync)
         {
             ThrowIfDisposed();
@@ -49,10 +65,8 @@ public sealed unsafe partial class HakmemHeap
     private void FreeLarge(void* p)
     {
         ThrowIfDisposed();
-        if (_large.TryRemove(p, out nuint bytes))
+        if (_large.Free(p))
         {
-            Os.Unmap(p, bytes);
-            _budget.Release((long)bytes);
             if (Trace.On) Traced(null, Route.FreeLarge, -1, p);
             return;
         }
@@ -75,6 +89,8 @@ public sealed unsafe partial class HakmemHeap
         nuint a = (nuint)p;
         if (_large.BlockContaining(p) is var (start, bytes))
             throw new HeapCorruptionException(a, $"free of an interior pointer of a large block (block 0x{start:x}, {bytes} bytes)");
+        if (_large.IsCached(p))
+            throw new HeapCorruptionException(a, "double free of a large block (its mapping is in the heap's large-block cache)");
         long other = HeapDirectory.OwnerOf(p, except: this);
         if (other != 0)
             throw new HeapCorruptionException(a, $"pointer of another heap (heap {other}), not of heap {_id}");
@@ -92,5 +108,5 @@ public sealed unsafe partial class HakmemHeap
         return _large.BlockContaining(p) != null;
     }
 
-    private void DisposeLargeLocked() => _budget.Release(_large.UnmapAll());
+    private void DisposeLargeLocked() => _large.UnmapAll();
 }

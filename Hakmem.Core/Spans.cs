@@ -270,7 +270,8 @@ public sealed unsafe partial class HakmemHeap
 
     private SuperSlab* MapSuperSlabLocked()
     {
-        if (!_budget.TryReserve((long)Layout.SuperSlabSize))
+        // Under the cap the large-block cache gives its mappings back first.
+        if (!_budget.TryReserve((long)Layout.SuperSlabSize) && !(_large.TrimAll() && _budget.TryReserve((long)Layout.SuperSlabSize)))
         {
             _budget.Refused();
             return null;

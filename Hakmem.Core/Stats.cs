@@ -18,6 +18,10 @@ public sealed record HeapStats(
     long LargeAllocs,
     long LargeBlocks,
     long LargeBytes,
+    long LargeCachedBlocks,
+    long LargeCachedBytes,
+    long LargeCacheHits,
+    long LargeCacheDecayed,
     long MappedBytes,
     long PeakMappedBytes,
     long OutOfMemoryRefusals,
@@ -52,13 +56,14 @@ public sealed unsafe partial class HakmemHeap
                 sum.Add(((ThreadCache*)cache)->Counters);
                 routes.Add(((ThreadCache*)cache)->Routes);
             }
-            var (largeBlocks, largeBytes, largeAllocs) = _large.Counts();
+            var large = _large.Counts();
             return new HeapStats(
                 sum.RemoteFrees + Interlocked.Read(ref _remoteFreesWithoutCache),
                 sum.Refills, sum.Drains, sum.DrainedBlocks, sum.Spills,
                 _spansAdopted, _cachesReclaimed, _activeCaches.Count,
                 _superSlabCount, _superSlabPeak,
-                largeAllocs, largeBlocks, largeBytes,
+                large.Allocs, large.Blocks, large.Bytes,
+                large.CachedBlocks, large.CachedBytes, large.CacheHits, large.Decayed,
                 _budget.Mapped, _budget.Peak, _budget.Refusals,
                 Trace.Routes ? RouteCounts.From(routes) : null);
         }

@@ -23,7 +23,7 @@ public abstract record WorkloadSpec
     public string CommandLine => $"{Name} {string.Join(' ', Arguments)}";
 
     /// <summary>The in-process workloads (exec, an external program, is not one of them).</summary>
-    public static readonly IReadOnlyList<string> Names = ["larson", "random_mixed", "mid_large_mt"];
+    public static readonly IReadOnlyList<string> Names = ["larson", "random_mixed", "mid_large_mt", "large_mixed"];
 
     /// <summary>A workload by name, or a scenario preset by name (its arguments come from the preset;
     /// giving arguments to a preset is an error).</summary>
@@ -40,6 +40,7 @@ public abstract record WorkloadSpec
             "larson" => Larson.Parse(args),
             "random_mixed" => RandomMixed.Parse(args),
             "mid_large_mt" => MidLargeMt.Parse(args),
+            "large_mixed" => LargeMixed.Parse(args),
             "exec" => ExecWorkload.Parse(args),
             _ => throw new WorkloadArgumentException(
                 $"unknown workload or scenario '{name}': expected one of {string.Join(", ", Names)} or a scenario ({string.Join(", ", Scenarios.All.Select(s => s.Name))})"),

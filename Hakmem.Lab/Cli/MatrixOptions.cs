@@ -13,7 +13,7 @@ public sealed class MatrixOptions
     public const int MaxPlannedRuns = 1_000_000;
     public const int MaxRuns = 100_000;
 
-    public Option<string?> Workloads { get; } = ListOption.Create("--workloads", "workloads (larson, random_mixed, mid_large_mt) or scenario names", string.Join(",", MatrixDefinition.DefaultWorkloads));
+    public Option<string?> Workloads { get; } = ListOption.Create("--workloads", "workloads (larson, random_mixed, mid_large_mt, large_mixed) or scenario names", string.Join(",", MatrixDefinition.DefaultWorkloads));
     public Option<string?> Allocators { get; } = ListOption.Create("--allocators", $"allocators among {string.Join(", ", BackendInfo.Names)}", "hakmem and every installed C allocator");
     public Option<string?> FastCap { get; } = ListOption.Create("--fast-cap", "hakmem FAST_CAP values", "0,64");
     public Option<string?> TlsList { get; } = ListOption.Create("--tls-list", "hakmem TLS_LIST values", "off,on");

@@ -22,7 +22,7 @@ public static class RunCommand
         var args = new Argument<string[]>("args")
         {
             Arity = ArgumentArity.ZeroOrMore,
-            Description = $"the workload's arguments, as the C benchmarks take them: larson {Larson.UsageText}; random_mixed {RandomMixed.UsageText}; mid_large_mt {MidLargeMt.UsageText}",
+            Description = $"the workload's arguments, as the C benchmarks take them: larson {Larson.UsageText}; random_mixed {RandomMixed.UsageText}; mid_large_mt {MidLargeMt.UsageText}; large_mixed {LargeMixed.UsageText}",
         };
         var allocator = new Option<string?>("--allocator", "-a") { Description = $"{string.Join(", ", BackendInfo.Names)}, or lib:PATH (a malloc library of your own); default hakmem, system for --exec" };
         var exec = new Option<string?>("--exec") { Description = "run an external benchmark program instead of a workload: 'CMD ARGS', on the allocator preloaded into it", HelpName = "command" };
@@ -55,7 +55,7 @@ public static class RunCommand
             string? command = r.GetValue(exec);
             if (command != null && (r.GetValue(workload) != null || given.Length > 0))
                 throw new ArgumentException($"--exec runs a program: give either a workload or --exec, not both ('{r.GetValue(workload)} {string.Join(' ', given)}'.Trim())");
-            string name = command != null ? "exec" : r.GetValue(workload) ?? throw new ArgumentException("no workload: give one (larson, random_mixed, mid_large_mt, a scenario) or --exec 'CMD ARGS'");
+            string name = command != null ? "exec" : r.GetValue(workload) ?? throw new ArgumentException("no workload: give one (larson, random_mixed, mid_large_mt, large_mixed, a scenario) or --exec 'CMD ARGS'");
             var spec = WorkloadSpec.Parse(name, command != null ? [command] : given);
             if (r.GetValue(threads) is int t) spec = spec.WithThreads(t);
             var backend = BackendInfo.Get(r.GetValue(allocator) ?? (spec is ExecWorkload ? "system" : "hakmem"));

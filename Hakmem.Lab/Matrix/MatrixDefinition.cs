@@ -40,7 +40,7 @@ public sealed record MatrixDefinition(
     /// <summary>A workload entry that is a program: "exec:CMD ARGS".</summary>
     public const string ExecPrefix = "exec:";
 
-    public static readonly IReadOnlyList<string> DefaultWorkloads = ["larson", "random_mixed", "mid_large_mt"];
+    public static readonly IReadOnlyList<string> DefaultWorkloads = ["larson", "random_mixed", "mid_large_mt", "large_mixed"];
     public static readonly IReadOnlyList<int> DefaultThreads = [1, 2, 4, 8];
     public const int DefaultRuns = 20, QuickRuns = 2;
 
@@ -50,6 +50,7 @@ public sealed record MatrixDefinition(
         "larson" => WorkloadSpec.Parse("larson", quick ? ["0.1", "8", "128", "1024", "100", "12345", "1"] : ["2", "8", "128", "1024", "100", "12345", "1"]),
         "random_mixed" => WorkloadSpec.Parse("random_mixed", quick ? ["100000", "2048", "123"] : ["2000000", "2048", "123"]),
         "mid_large_mt" => WorkloadSpec.Parse("mid_large_mt", quick ? ["1", "10000", "256", "42"] : ["1", "200000", "256", "42"]),
+        "large_mixed" => WorkloadSpec.Parse("large_mixed", quick ? ["50000", "64", "7"] : ["2000000", "64", "7"]),
         _ when name.StartsWith(ExecPrefix, StringComparison.Ordinal) => ExecWorkload.Parse([name[ExecPrefix.Length..]]),
         _ => WorkloadSpec.Parse(name, []), // a scenario: its own command line
     };
@@ -61,7 +62,7 @@ public sealed record MatrixDefinition(
         {
             var baseSpec = BaseWorkload(w, Quick);
             bool exec = baseSpec is ExecWorkload;
-            bool threaded = exec ? ((ExecWorkload)baseSpec).HasThreads : WorkloadSpec.Names.Contains(w) && baseSpec is not RandomMixed;
+            bool threaded = exec ? ((ExecWorkload)baseSpec).HasThreads : WorkloadSpec.Names.Contains(w) && baseSpec is not (RandomMixed or LargeMixed);
             var specs = threaded ? Threads.Select(t => baseSpec.WithThreads(t)).ToList() : [baseSpec];
             // A program runs on a native allocator preloaded into it: hakmem and bump have none.
             var allocators = exec ? Allocators.Where(a => BackendInfo.Get(a).IsNative).ToList() : Allocators;

@@ -64,7 +64,11 @@ public unsafe class BadInputTests
         using var heap = new HakmemHeap();
         void* p = heap.Alloc(1 << 20);
         heap.Free(p);
-        Refused(() => heap.Free(p), p, "already freed");
+        Refused(() => heap.Free(p), p, "double free of a large block");
+        using var uncached = new HakmemHeap(new HakmemOptions { LargeCacheBytes = 0 });
+        p = uncached.Alloc(1 << 20);
+        uncached.Free(p);
+        Refused(() => uncached.Free(p), p, "already freed");
     }
 
     [Fact]

@@ -22,7 +22,16 @@ public class OptionsTests
         Assert.Equal(new HakmemOptions { FastCap = 0, TlsSll = false, TlsList = true, P0BatchRefill = false, Guards = true, MaxMemoryBytes = 64L << 20 }, o);
     }
 
+    [Fact]
+    public void The_large_block_cache_variables_set_its_cap_and_decay()
+    {
+        var o = From(("HAKMEM_LARGE_CACHE_MB", "0"), ("HAKMEM_LARGE_DECAY_MS", "250"));
+        Assert.Equal(HakmemOptions.Default with { LargeCacheBytes = 0, LargeCacheDecayMs = 250 }, o);
+    }
+
     [Theory]
+    [InlineData("HAKMEM_LARGE_CACHE_MB", "-1")]
+    [InlineData("HAKMEM_LARGE_DECAY_MS", "0")]
     [InlineData("HAKMEM_TINY_FAST_CAP", "abc")]
     [InlineData("HAKMEM_TINY_FAST_CAP", "-1")]
     [InlineData("HAKMEM_TINY_FAST_CAP", "100000")]
@@ -44,5 +53,7 @@ public class OptionsTests
     {
         Assert.Throws<ArgumentException>(() => new HakmemHeap(new HakmemOptions { FastCap = -1 }));
         Assert.Throws<ArgumentException>(() => new HakmemHeap(new HakmemOptions { MaxMemoryBytes = -5 }));
+        Assert.Throws<ArgumentException>(() => new HakmemHeap(new HakmemOptions { LargeCacheBytes = -1 }));
+        Assert.Throws<ArgumentException>(() => new HakmemHeap(new HakmemOptions { LargeCacheDecayMs = 0 }));
     }
 }

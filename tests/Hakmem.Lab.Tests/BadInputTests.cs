@@ -46,7 +46,7 @@ public class BadInputTests : IDisposable
         { "run random_mixed 10 x 1", "random_mixed: ws = 'x' is not valid" },
         { "run random_mixed 10 10 1 --allocator nosuch", "unknown allocator 'nosuch'" },
         { "matrix --runs 2147483647", "--runs '2147483647' is not valid" },
-        { "matrix --runs 100000", "the plan has 10800000 runs" },
+        { "matrix --runs 100000", "the plan has 12000000 runs" },
         { "matrix --timeout NaN", "--timeout 'NaN' is not valid" },
         { "canaries --runs 0", "--runs '0' is not valid" },
         { "compare {set} {set} --threshold 100%", "--threshold '100%' is not valid" },

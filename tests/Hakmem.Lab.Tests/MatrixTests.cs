@@ -14,10 +14,10 @@ public class MatrixTests
     public void Knobs_multiply_only_for_hakmem_and_threads_only_for_threaded_workloads()
     {
         var cells = Def().Expand();
-        // larson and mid_large_mt: 4 thread counts x (8 hakmem configs + 2 others); random_mixed: 8 + 2.
-        Assert.Equal(2 * 4 * (8 + 2) + (8 + 2), cells.Count);
+        // larson and mid_large_mt: 4 thread counts x (8 hakmem configs + 2 others); random_mixed and large_mixed: 8 + 2.
+        Assert.Equal(2 * 4 * (8 + 2) + 2 * (8 + 2), cells.Count);
         Assert.All(cells.Where(c => c.Spec.Allocator != "hakmem"), c => Assert.Null(c.Key.FastCap));
-        Assert.All(cells.Where(c => c.Workload.Name == "random_mixed"), c => Assert.Equal(1, c.Workload.Threads));
+        Assert.All(cells.Where(c => c.Workload.Name is "random_mixed" or "large_mixed"), c => Assert.Equal(1, c.Workload.Threads));
         Assert.Equal(4, cells.Where(c => c.Workload.Name == "larson" && c.Spec.Allocator == "system").Select(c => c.Workload.Threads).Distinct().Count());
         Assert.Equal(8, cells.Where(c => c.Workload.Name == "random_mixed" && c.Spec.Allocator == "hakmem").Select(c => c.Key.Knobs).Distinct().Count());
         Assert.Equal(cells.Count, cells.Select(c => c.Key).Distinct().Count());

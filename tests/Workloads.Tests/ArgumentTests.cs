@@ -22,6 +22,10 @@ public class ArgumentTests
     [InlineData("mid_large_mt 0 1000 64 1", "threads = '0'")]
     [InlineData("mid_large_mt 2 1000 64 1 9000", "give both min_size and max_size")]
     [InlineData("mid_large_mt 2 1000 64 1 9000 100", "min_size 9000 is larger than max_size 100")]
+    [InlineData("large_mixed 1000 0 1", "ws = '0'")]
+    [InlineData("large_mixed 1000 64 1 65536", "give both min_size and max_size")]
+    [InlineData("large_mixed 1000 64 1 70000 65536", "min_size 70000 is larger than max_size 65536")]
+    [InlineData("large_mixed 1000 64 1 8 65536", "min_size = '8' is not valid")]
     [InlineData("nosuch 1 2 3", "unknown workload or scenario 'nosuch'")]
     [InlineData("larson-4t-high 1", "takes no arguments")]
     public void Bad_arguments_name_the_argument_and_what_is_allowed(string command, string expected)

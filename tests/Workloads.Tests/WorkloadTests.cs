@@ -11,6 +11,8 @@ public class WorkloadTests
         "random_mixed 50000 512 123",
         "mid_large_mt 3 5000 64 42",
         "mid_large_mt 2 4000 32 9 100 70000",
+        "large_mixed 3000 16 5",
+        "large_mixed 3000 16 5 100 5000",
     };
 
     private static WorkloadSpec Spec(string command)
@@ -39,6 +41,9 @@ public class WorkloadTests
             case RandomMixed rm:
                 Assert.Equal(rm.Cycles, r.Ops);
                 break;
+            case LargeMixed lm:
+                Assert.Equal(lm.Cycles, r.Ops);
+                break;
             case MidLargeMt m:
                 Assert.Equal(m.ThreadCount * m.Cycles, r.Ops);
                 Assert.True(ledger.CrossThreadFrees > 0, "a share of frees must cross threads");
@@ -49,6 +54,20 @@ public class WorkloadTests
                 Assert.True(ledger.Attaches > l.ThreadCount + 1, "each hand-off starts a new thread");
                 break;
         }
+    }
+
+    [Fact]
+    public void Large_mixed_draws_its_sizes_log_uniformly_over_its_range()
+    {
+        var spec = (LargeMixed)Spec("large_mixed 10 4 1");
+        Assert.Equal((64 << 10, 4 << 20), (spec.MinSize, spec.MaxSize));
+        uint[] table = LargeMixed.SizeTable(spec.MinSize, spec.MaxSize);
+        Assert.All(table, s => Assert.InRange(s, 64u << 10, 4u << 20));
+        Assert.Equal(table.Order(), table);
+        // Log-uniform: the median is the geometric mean (512 KiB), each quartile a factor 64^(1/4) apart.
+        Assert.InRange(table[table.Length / 2], 500_000u, 530_000u);
+        Assert.InRange(table[table.Length / 4], 180_000u, 190_000u);
+        Assert.InRange(table[3 * table.Length / 4], 1_470_000u, 1_500_000u);
     }
 
     [Fact]
