@@ -31,7 +31,10 @@ public sealed unsafe partial class HakmemHeap
             FreeLarge(p);
             return;
         }
-        FreeBlock(tc, SpanOfBlock(ss, p), p);
+        // The slot's own record (its replicas of the span's fields): one dependent load less than the head.
+        Slab* r = SuperSlab.SlabOf(ss, p);
+        CheckBlock(r, p);
+        FreeBlock(tc, r, p);
     }
 
     /// <summary>Guard mode's free (and a disposed heap's, which throws): the live bitmap confirms the
@@ -51,7 +54,7 @@ public sealed unsafe partial class HakmemHeap
         FreeBlock(tc, s, p);
     }
 
-    /// <summary>A confirmed block of span s: into this thread's cache if it owns the span (fast array,
+    /// <summary>A confirmed block of the span whose record (head or replica) is s: into this thread's cache if it owns the span (fast array,
     /// then the chain, then past the chain's cap <see cref="ChainFull"/>), otherwise onto the span's
     /// remote queue.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -59,7 +62,7 @@ public sealed unsafe partial class HakmemHeap
     {
         ulong* words = (ulong*)p;
         ulong tag = _secret ^ (ulong)p;
-        if (words[1] == tag) ConfirmDoubleFree(tc, s, p);
+        if (words[1] == tag) ConfirmDoubleFree(tc, s->HeadSlab, p);
         if (tc != null && s->Owner == tc)
         {
             words[1] = tag;
@@ -78,10 +81,10 @@ public sealed unsafe partial class HakmemHeap
                 if (Trace.On) Traced(tc, RouteCounters.Free(cc->ChainTier), s->Class, p);
                 return;
             }
-            ChainFull(tc, cc, s, p);
+            ChainFull(tc, cc, s->HeadSlab, p);
             return;
         }
-        FreeRemote(tc, s, p);
+        FreeRemote(tc, s->HeadSlab, p);
     }
 
     /// <summary>A block of a span this thread does not own (or of an abandoned span): push it onto the
@@ -169,10 +172,17 @@ public sealed unsafe partial class HakmemHeap
     private Slab* SpanOfBlock(SuperSlab* ss, void* p)
     {
         Slab* s = SuperSlab.SpanOf(ss, p);
-        nuint rel = (nuint)((byte*)p - s->Start);
-        ulong index = (rel * s->DivMagic) >> SizeClasses.DivShift;
-        if (((nuint)index * s->BlockSize != rel) | (index >= s->Capacity)) ThrowNotABlock(s, p);
+        CheckBlock(s, p);
         return s;
+    }
+
+    /// <summary>Throws unless p is the start of a block of the span whose record (head or replica) is r.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void CheckBlock(Slab* r, void* p)
+    {
+        nuint rel = (nuint)((byte*)p - r->Start);
+        ulong index = (rel * r->DivMagic) >> SizeClasses.DivShift;
+        if ((nuint)index * r->BlockSize != rel || index >= r->Capacity) ThrowNotABlock(r->HeadSlab, p);
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]

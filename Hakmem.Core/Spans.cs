@@ -92,7 +92,7 @@ public sealed unsafe partial class HakmemHeap
         {
             var s = (Slab*)_abandoned[c];
             UnlinkAbandonedLocked(s);
-            s->Owner = tc;
+            SetOwner(s, tc);
             _spansAdopted++;
             if (Trace.Ring) TraceEvent(tc, TraceKind.Adopt, c, s->Start, s->Used);
             if (s->RemoteHead != null) Drain(tc, s);
@@ -150,7 +150,21 @@ public sealed unsafe partial class HakmemHeap
         s->Span = (byte)span;
         s->Owner = owner;
         s->Next = s->Prev = null;
+        for (int k = first + 1; k < first + span; k++) // the replicas the free path reads
+        {
+            slabs[k].Start = s->Start;
+            slabs[k].BlockSize = bs;
+            slabs[k].DivMagic = s->DivMagic;
+            slabs[k].Capacity = s->Capacity;
+            slabs[k].Owner = owner;
+        }
         return s;
+    }
+
+    /// <summary>The owner of a span, in its head record and every replica.</summary>
+    private static void SetOwner(Slab* s, ThreadCache* owner)
+    {
+        for (int k = 0; k < s->Span; k++) s[k].Owner = owner;
     }
 
     /// <summary>Give a span with no block out (Used == 0) back to its SuperSlab.</summary>
@@ -160,13 +174,13 @@ public sealed unsafe partial class HakmemHeap
         Slab* slabs = SuperSlab.Slabs(ss);
         int first = s->Index;
         int span = s->Span;
-        s->Owner = null;
         s->FreeList = null;
         s->Carved = 0;
-        s->Capacity = 0; // a free slot holds no block: the free path's index check refuses it
         s->Span = 0;
         for (int k = first; k < first + span; k++)
         {
+            slabs[k].Owner = null;
+            slabs[k].Capacity = 0; // a free slot holds no block: the free path's index check refuses it
             slabs[k].Class = -1;
             slabs[k].HeadSlab = slabs + k;
             ss->FreeMask |= 1u << k;
@@ -177,7 +191,7 @@ public sealed unsafe partial class HakmemHeap
     private void AbandonLocked(Slab* s)
     {
         int c = s->Class;
-        s->Owner = null;
+        SetOwner(s, null);
         s->Prev = null;
         s->Next = (Slab*)_abandoned[c];
         if (s->Next != null) s->Next->Prev = s;

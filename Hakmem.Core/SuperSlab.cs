@@ -3,7 +3,10 @@ using System.Runtime.InteropServices;
 
 namespace Hakmem;
 
-/// <summary>Metadata of one 64 KiB slab slot; for the head slot of a span it describes the span.
+/// <summary>Metadata of one 64 KiB slab slot; for the head slot of a span it describes the span. The
+/// other slots of a span hold replicas of what the free path reads (Start, Owner, DivMagic, BlockSize,
+/// Capacity, Class), so that free reads its slot's record without going through HeadSlab first;
+/// everything else lives in the head only.
 /// 128 bytes, so a slot's record is found with a shift. The first cache line holds everything the
 /// free path reads (HeadSlab, then the head's Start, DivMagic, BlockSize, Capacity, Owner) and the
 /// owner's list fields; the second holds the slow-path links and the remote queue head, so frees
@@ -57,6 +60,10 @@ internal unsafe struct SuperSlab
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Slab* Slabs(SuperSlab* ss) => (Slab*)((byte*)ss + SlabsOffset);
+
+    /// <summary>The record of the slot holding <paramref name="p"/> (the span's head or one of its replicas).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Slab* SlabOf(SuperSlab* ss, void* p) => Slabs(ss) + (((nuint)p & Layout.SuperSlabMask) >> Layout.SlabShift);
 
     /// <summary>The head Slab of the span holding <paramref name="p"/>, which lies in this SuperSlab.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -2,7 +2,7 @@
 //
 // block      - what Alloc returns. A free block holds the next pointer of the list it is on at
 //              offset 0 and a free tag (heap secret ^ address) at offset 8, so blocks are >= 16 bytes.
-// class      - a block size. Tiny: 8 classes up to 1024 bytes; mid: 24 classes up to 64 KiB.
+// class      - a block size. Tiny: 20 classes up to 1024 bytes; mid: 24 classes up to 64 KiB.
 // SuperSlab  - a 2 MiB region aligned to 2 MiB, taken from the OS. Its metadata lives out of band
 //              (never inside memory handed to users) and is found only through the registry.
 // slab       - one of the 32 64 KiB slots of a SuperSlab. A span is 1..8 contiguous slabs serving

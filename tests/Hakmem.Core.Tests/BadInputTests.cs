@@ -190,4 +190,26 @@ public unsafe class BadInputTests
         heap.Free(b);
         Assert.True(heap.Audit().IsClean);
     }
+
+    [Fact]
+    public void Pointers_into_the_later_slabs_of_a_span_are_checked_like_the_first()
+    {
+        // 16 KiB blocks: a span of two 64 KiB slabs, 8 blocks. Free reads the record of the slot it lands
+        // in, so the second slot's record must say what the head says, and nothing once the span is gone.
+        using var heap = new HakmemHeap();
+        var blocks = Enumerable.Range(0, 8).Select(_ => (nint)heap.Alloc(16384)).Order().ToList();
+        byte* second = (byte*)blocks[4]; // 64 KiB past the span's start: in the second slot
+        Assert.Equal(65536, (int)(blocks[4] - blocks[0]));
+        Refused(() => heap.Free(second + 16), second + 16, "interior pointer");
+        var t = new Thread(() => heap.Free(second)); // another thread: the replica's owner sends it to the remote queue
+        t.Start();
+        t.Join();
+        Assert.Equal(1, heap.Stats().RemoteFrees);
+        Refused(() => heap.Free(second), second, "double free");
+        foreach (var p in blocks.Where(p => p != (nint)second)) heap.Free((void*)p);
+        heap.ReleaseThreadCache();
+        Assert.True(heap.Audit().IsClean);
+        _ = heap.Alloc(16); // keep a SuperSlab mapped: the span's slots are free now
+        Refused(() => heap.Free(second), second, "unused part of a SuperSlab");
+    }
 }

@@ -42,7 +42,7 @@ public unsafe class CanaryTests
     public void Tls_list_disconnect_loses_spilled_blocks(SeedBug bug, bool leaks)
     {
         using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = false, TlsList = true, Inject = bug });
-        var blocks = AllocMany(heap, 5000);
+        var blocks = AllocMany(heap, 40_000); // past the TLS List's cap in every class they fall into
         foreach (var p in blocks) heap.Free((void*)p);
         heap.ReleaseThreadCache();
         Assert.Equal(leaks, heap.Audit().LiveBlocks > 0);

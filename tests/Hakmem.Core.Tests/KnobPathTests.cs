@@ -77,10 +77,11 @@ public unsafe class KnobPathTests
     [Fact]
     public void With_TLS_LIST_on_the_TLS_List_takes_the_SLLs_place_and_spills_even_with_the_SLL_enabled()
     {
-        // 600 frees of 64 B: more than the chain's cap (512). Were the TLS List behind the SLL, the SLL would
-        // take 512 and the List the other 88, below its cap: no spill.
+        // 88 frees of 64 B more than the chain's cap. Were the TLS List behind the SLL, the SLL would take
+        // its cap and the List the other 88, below its own cap: no spill.
         using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = true, TlsList = true });
-        var blocks = Enumerable.Range(0, 600).Select(_ => (nint)heap.Alloc(64)).ToList();
+        int cap = SizeClasses.ListCap(SizeClasses.ClassOf(64));
+        var blocks = Enumerable.Range(0, cap + 88).Select(_ => (nint)heap.Alloc(64)).ToList();
         foreach (var p in blocks) heap.Free((void*)p);
         Assert.Equal(1, heap.Stats().Spills);
         Assert.True(heap.Audit().IsClean);

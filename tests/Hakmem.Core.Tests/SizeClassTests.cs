@@ -16,10 +16,11 @@ public class SizeClassTests
     }
 
     [Fact]
-    public void There_are_8_tiny_classes_and_mid_classes_waste_at_most_a_quarter()
+    public void Tiny_classes_are_16_bytes_apart_up_to_128_and_every_class_above_wastes_at_most_a_quarter()
     {
         Assert.Equal(1024u, SizeClasses.BlockSize(SizeClasses.TinyCount - 1));
-        for (int c = SizeClasses.TinyCount; c < SizeClasses.Count; c++)
+        for (int c = 0; c < 8; c++) Assert.Equal(16u * (uint)(c + 1), SizeClasses.BlockSize(c));
+        for (int c = 8; c < SizeClasses.Count; c++)
         {
             uint prev = SizeClasses.BlockSize(c - 1);
             Assert.True((SizeClasses.BlockSize(c) - prev - 1) <= 0.25 * SizeClasses.BlockSize(c), $"class {c}");
