@@ -14,9 +14,12 @@ public sealed unsafe partial class HakmemHeap
     {
         if (p == null) return;
         ThrowIfDisposed();
-        FreeWith(CacheOrNull(), p);
+        ThreadCache* tc = CacheOrNull();
+        if (tc != null) FreeWith(tc, p);
+        else FreeWithoutCache(p);
     }
 
+    /// <summary>The fast path; <paramref name="tc"/> is the calling thread's cache, never null.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     internal void FreeWith(ThreadCache* tc, void* p)
     {
@@ -34,7 +37,51 @@ public sealed unsafe partial class HakmemHeap
         // The slot's own record (its replicas of the span's fields): one dependent load less than the head.
         Slab* r = SuperSlab.SlabOf(ss, p);
         CheckBlock(r, p);
-        FreeBlock(tc, r, p);
+        ulong* words = (ulong*)p;
+        ulong tag = _secret ^ (ulong)p;
+        if (words[1] == tag) ConfirmDoubleFree(tc, r->HeadSlab, p);
+        if (r->Owner != tc)
+        {
+            FreeRemote(tc, r->HeadSlab, p);
+            return;
+        }
+        words[1] = tag;
+        int c = r->Class;
+        ClassCache* cc = ThreadCache.Classes(tc) + c;
+        if (cc->FastCount < cc->FastCap)
+        {
+            cc->Fast[cc->FastCount++] = p;
+            if (Trace.On) Traced(tc, Route.FreeFast, c, p);
+            return;
+        }
+        if (cc->ChainCount < cc->ChainCap)
+        {
+            *(void**)p = cc->Chain;
+            cc->Chain = p;
+            cc->ChainCount++;
+            if (Trace.On) Traced(tc, RouteCounters.Free(cc->ChainTier), c, p);
+            return;
+        }
+        ChainFull(tc, cc, r->HeadSlab, p);
+    }
+
+    /// <summary>A thread without a cache of this heap frees: every block it frees is another thread's
+    /// (or an abandoned span's), for the remote queue.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeWithoutCache(void* p)
+    {
+        if (_checked)
+        {
+            FreeChecked(null, p);
+            return;
+        }
+        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+        if (ss == null)
+        {
+            FreeLarge(p);
+            return;
+        }
+        FreeBlock(null, SpanOfBlock(ss, p), p);
     }
 
     /// <summary>Guard mode's free (and a disposed heap's, which throws): the live bitmap confirms the
@@ -54,10 +101,10 @@ public sealed unsafe partial class HakmemHeap
         FreeBlock(tc, s, p);
     }
 
-    /// <summary>A confirmed block of the span whose record (head or replica) is s: into this thread's cache if it owns the span (fast array,
-    /// then the chain, then past the chain's cap <see cref="ChainFull"/>), otherwise onto the span's
-    /// remote queue.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    /// <summary>The general path (guard mode, or no cache) for a confirmed block of span s: into the
+    /// thread's cache if it owns the span (fast array, then the chain, then past the chain's cap
+    /// <see cref="ChainFull"/>), otherwise onto the span's remote queue. <see cref="FreeWith"/> is the
+    /// same for a thread with a cache.</summary>
     private void FreeBlock(ThreadCache* tc, Slab* s, void* p)
     {
         ulong* words = (ulong*)p;

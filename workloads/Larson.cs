@@ -73,7 +73,7 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
             var clock = Stopwatch.StartNew();
             if (!monitor.Failed)
             {
-                foreach (var area in areas) area.Current = Spawn(allocator, area, monitor);
+                foreach (var area in areas) Spawn(allocator, area, monitor);
                 monitor.StopAfter(TimeSpan.FromSeconds(Seconds));
             }
             monitor.Stop();
@@ -96,11 +96,14 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
         }
     }
 
-    private Thread Spawn<TAlloc>(TAlloc allocator, Area area, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
+    /// <summary>The area's next thread. It is the area's Current before it starts: were it published after,
+    /// it could run its rounds and publish its own successor first, and the late write would hide that
+    /// successor from <see cref="JoinChain"/>.</summary>
+    private void Spawn<TAlloc>(TAlloc allocator, Area area, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
     {
         var t = new Thread(() => Exercise(allocator, area, monitor), maxStackSize: 256 * 1024) { IsBackground = true };
+        Volatile.Write(ref area.Current, t);
         t.Start();
-        return t;
     }
 
     /// <summary>Join a worker and every successor it handed its area to.</summary>
@@ -108,6 +111,7 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
     {
         while (Volatile.Read(ref area.Current) is { } t)
         {
+            SpinWait.SpinUntil(() => (t.ThreadState & System.Threading.ThreadState.Unstarted) == 0); // published just before its Start
             t.Join();
             if (Volatile.Read(ref area.Current) == t) return;
         }
@@ -128,7 +132,7 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
         {
             a.DetachThread();
         }
-        if (!monitor.StopRequested) Volatile.Write(ref area.Current, Spawn(shared, area, monitor));
+        if (!monitor.StopRequested) Spawn(shared, area, monitor);
     }
 
     /// <summary>The thread's rounds x chunks replacements; the area's counters are written back as it
