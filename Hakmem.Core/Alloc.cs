@@ -33,7 +33,7 @@ public sealed unsafe partial class HakmemHeap
             cc->ChainCount--;
             if (Trace.On) Traced(tc, RouteCounters.Alloc(cc->ChainTier), c, p);
         }
-        else if ((p = AllocSlow(tc, cc, c)) == null) return null;
+        else return AllocSlow(tc, cc, c); // ends the path: nothing lives across the call
         ((ulong*)p)[1] = 0; // clear the free tag
         return p;
     }
@@ -68,12 +68,14 @@ public sealed unsafe partial class HakmemHeap
         return p;
     }
 
-    /// <summary>Every tier of the class is empty: refill from a span.</summary>
+    /// <summary>Every tier of the class is empty: refill from a span. The block comes with its free tag cleared.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void* AllocSlow(ThreadCache* tc, ClassCache* cc, int c)
     {
         void* p = Refill(tc, cc, c);
-        if (p != null && Trace.On) Traced(tc, Route.AllocSpan, c, p);
-        return p != null || _inject == SeedBug.None ? p : LibcFallback(cc->BlockSize);
+        if (p == null) return _inject == SeedBug.None ? null : LibcFallback(cc->BlockSize);
+        if (Trace.On) Traced(tc, Route.AllocSpan, c, p);
+        ((ulong*)p)[1] = 0;
+        return p;
     }
 }

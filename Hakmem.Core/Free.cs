@@ -28,18 +28,26 @@ public sealed unsafe partial class HakmemHeap
             FreeChecked(tc, p);
             return;
         }
-        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+        // Every cold call on this path ends the free (or throws), so no value has to live across one:
+        // the JIT keeps the path in registers instead of spilling at every definition.
+        SuperSlab* ss = _registry.FindHome((nuint)p & ~Layout.SuperSlabMask);
         if (ss == null)
         {
-            FreeLarge(p);
+            FreeOffHome(tc, p);
             return;
         }
         // The slot's own record (its replicas of the span's fields): one dependent load less than the head.
         Slab* r = SuperSlab.SlabOf(ss, p);
-        CheckBlock(r, p);
+        nuint rel = (nuint)((byte*)p - r->Start);
+        ulong index = (rel * r->DivMagic) >> SizeClasses.DivShift;
+        if ((nuint)index * r->BlockSize != rel || index >= r->Capacity) throw NotABlock(r->HeadSlab, p);
         ulong* words = (ulong*)p;
         ulong tag = _secret ^ (ulong)p;
-        if (words[1] == tag) ConfirmDoubleFree(tc, r->HeadSlab, p);
+        if (words[1] == tag)
+        {
+            FreeTagged(tc, r->HeadSlab, p);
+            return;
+        }
         if (r->Owner != tc)
         {
             FreeRemote(tc, r->HeadSlab, p);
@@ -63,6 +71,26 @@ public sealed unsafe partial class HakmemHeap
             return;
         }
         ChainFull(tc, cc, r->HeadSlab, p);
+    }
+
+    /// <summary>The pointer's SuperSlab is not in its registry home slot: further along the probe, a large
+    /// block, or not ours.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeOffHome(ThreadCache* tc, void* p)
+    {
+        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
+        if (ss == null) FreeLarge(p);
+        else FreeBlock(tc, SpanOfBlock(ss, p), p);
+    }
+
+    /// <summary>The block carries the free tag: a double free (throws) unless the user's data matched it;
+    /// then it is freed as any other.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    private void FreeTagged(ThreadCache* tc, Slab* s, void* p)
+    {
+        ConfirmDoubleFree(tc, s, p);
+        ((ulong*)p)[1] = 0; // not a double free: take the tag off, so the general path does not search again
+        FreeBlock(tc, s, p);
     }
 
     /// <summary>A thread without a cache of this heap frees: every block it frees is another thread's
@@ -229,14 +257,15 @@ public sealed unsafe partial class HakmemHeap
     {
         nuint rel = (nuint)((byte*)p - r->Start);
         ulong index = (rel * r->DivMagic) >> SizeClasses.DivShift;
-        if ((nuint)index * r->BlockSize != rel || index >= r->Capacity) ThrowNotABlock(r->HeadSlab, p);
+        if ((nuint)index * r->BlockSize != rel || index >= r->Capacity) throw NotABlock(r->HeadSlab, p);
     }
 
+    /// <summary>Why p is not a block of span s (thrown by the caller, so the JIT knows the path ends there).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void ThrowNotABlock(Slab* s, void* p)
+    private static HeapCorruptionException NotABlock(Slab* s, void* p)
     {
-        if (s->Class < 0) throw new HeapCorruptionException((nuint)p, "free of a pointer into an unused part of a SuperSlab (never allocated, or freed twice)");
-        throw new HeapCorruptionException((nuint)p,
+        if (s->Class < 0) return new HeapCorruptionException((nuint)p, "free of a pointer into an unused part of a SuperSlab (never allocated, or freed twice)");
+        return new HeapCorruptionException((nuint)p,
             $"free of an interior pointer: not the start of a block (class {s->Class}, block size {s->BlockSize}, span 0x{(nuint)s->Start:x})");
     }
 

@@ -45,6 +45,15 @@ internal unsafe struct Registry
         return Volatile.Read(ref e->Key) == @base ? e->Value : Probe(@base);
     }
 
+    /// <summary>The home slot only: null when the base is not there (it may still be further along the
+    /// probe; <see cref="Find"/> says for sure). For a fast path that leaves every miss to a slow one.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public readonly SuperSlab* FindHome(nuint @base)
+    {
+        Entry* e = _table + Hash(@base);
+        return Volatile.Read(ref e->Key) == @base ? e->Value : null;
+    }
+
     [MethodImpl(MethodImplOptions.NoInlining)]
     private readonly SuperSlab* Probe(nuint @base)
     {

@@ -212,4 +212,22 @@ public unsafe class BadInputTests
         _ = heap.Alloc(16); // keep a SuperSlab mapped: the span's slots are free now
         Refused(() => heap.Free(second), second, "unused part of a SuperSlab");
     }
+
+    [Theory]
+    [MemberData(nameof(Configurations))]
+    public void A_live_block_whose_data_matches_the_free_tag_is_freed_not_refused(int fast, bool sll, bool list, bool p0, bool guards)
+    {
+        using var heap = new HakmemHeap(Knobs.Options(fast, sll, list, p0, guards));
+        var keep = Enumerable.Range(0, 10).Select(_ => (nint)heap.Alloc(64)).ToList();
+        ulong* a = (ulong*)heap.Alloc(64);
+        heap.Free(a);
+        ulong tag = a[1]; // what free wrote there (read after the free, as only a test may)
+        ulong* b = (ulong*)heap.Alloc(64);
+        Assert.True(a == b, "the block did not come back");
+        b[1] = tag; // the user's data happens to equal the tag
+        heap.Free(b);
+        Assert.Equal(10, heap.Audit().LiveBlocks);
+        foreach (var p in keep) heap.Free((void*)p);
+        Assert.True(heap.Audit().IsClean);
+    }
 }
