@@ -38,9 +38,7 @@ public sealed unsafe partial class HakmemHeap
         }
         // The slot's own record (its replicas of the span's fields): one dependent load less than the head.
         Slab* r = SuperSlab.SlabOf(ss, p);
-        nuint rel = (nuint)((byte*)p - r->Start);
-        ulong index = (rel * r->DivMagic) >> SizeClasses.DivShift;
-        if ((nuint)index * r->BlockSize != rel || index >= r->Capacity) throw NotABlock(r->HeadSlab, p);
+        if (SizeClasses.BlockIndex((ulong)((byte*)p - r->Start), r->Inverse, r->Shift) >= r->Capacity) throw NotABlock(r->HeadSlab, p);
         ulong* words = (ulong*)p;
         ulong tag = _secret ^ (ulong)p;
         if (words[1] == tag)
@@ -255,9 +253,7 @@ public sealed unsafe partial class HakmemHeap
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckBlock(Slab* r, void* p)
     {
-        nuint rel = (nuint)((byte*)p - r->Start);
-        ulong index = (rel * r->DivMagic) >> SizeClasses.DivShift;
-        if ((nuint)index * r->BlockSize != rel || index >= r->Capacity) throw NotABlock(r->HeadSlab, p);
+        if (SizeClasses.BlockIndex((ulong)((byte*)p - r->Start), r->Inverse, r->Shift) >= r->Capacity) throw NotABlock(r->HeadSlab, p);
     }
 
     /// <summary>Why p is not a block of span s (thrown by the caller, so the JIT knows the path ends there).</summary>

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -62,10 +63,24 @@ internal static unsafe class SizeClasses
         return (int)Math.Max(1, (8 * bs + Layout.SlabSize - 1) / Layout.SlabSize);
     }
 
-    /// <summary>Multiplier m with (offset * m) >> DivShift == offset / blockSize for every offset
-    /// inside a span (below 2^19): block index without a division on the free path.</summary>
-    public static ulong DivMagic(uint blockSize) => ((1UL << DivShift) + blockSize - 1) / blockSize;
-    public const int DivShift = 40;
+    /// <summary>The block index of an offset in one multiplication, exact or out of range: a block size is
+    /// d = odd * 2^shift; with inverse the multiplicative inverse of odd modulo 2^64, rotating
+    /// offset * inverse right by shift gives offset / d when d divides offset, and a value of at least
+    /// 2^64 / d (far above any capacity) when it does not. So "offset is the start of block index &lt;
+    /// capacity" is one multiply, one rotate and one compare, for every 64-bit offset (a pointer below
+    /// the span's start included).</summary>
+    public static (ulong Inverse, byte Shift) BlockIndexer(uint blockSize)
+    {
+        int shift = BitOperations.TrailingZeroCount(blockSize);
+        ulong odd = blockSize >> shift, inverse = odd; // Newton's iteration: each step doubles the correct low bits
+        for (int i = 0; i < 5; i++) inverse *= 2 - odd * inverse;
+        return (inverse, (byte)shift);
+    }
+
+    /// <summary>The index of the block starting at <paramref name="offset"/>, or a value of at least
+    /// 2^48 when no block starts there (see <see cref="BlockIndexer"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ulong BlockIndex(ulong offset, ulong inverse, int shift) => BitOperations.RotateRight(offset * inverse, shift);
 
     /// <summary>Per-thread list caps (TLS SLL, TLS List): about 256 KiB per class, 4..512 blocks.</summary>
     public static int ListCap(int cls) => (int)Math.Clamp(256 * 1024 / s_blockSize[cls], 4, 2048);

@@ -141,7 +141,7 @@ public sealed unsafe partial class HakmemHeap
         uint bs = SizeClasses.BlockSize(c);
         s->Start = ss->Base + ((nuint)first << Layout.SlabShift);
         s->BlockSize = bs;
-        s->DivMagic = SizeClasses.DivMagic(bs);
+        (s->Inverse, s->Shift) = SizeClasses.BlockIndexer(bs);
         s->Capacity = (uint)(((nuint)span << Layout.SlabShift) / bs);
         s->Carved = 0;
         s->Used = 0;
@@ -154,7 +154,8 @@ public sealed unsafe partial class HakmemHeap
         {
             slabs[k].Start = s->Start;
             slabs[k].BlockSize = bs;
-            slabs[k].DivMagic = s->DivMagic;
+            slabs[k].Inverse = s->Inverse;
+            slabs[k].Shift = s->Shift;
             slabs[k].Capacity = s->Capacity;
             slabs[k].Owner = owner;
         }

@@ -4,11 +4,11 @@ using System.Runtime.InteropServices;
 namespace Hakmem;
 
 /// <summary>Metadata of one 64 KiB slab slot; for the head slot of a span it describes the span. The
-/// other slots of a span hold replicas of what the free path reads (Start, Owner, DivMagic, BlockSize,
+/// other slots of a span hold replicas of what the free path reads (Start, Owner, Inverse, Shift, BlockSize,
 /// Capacity, Class), so that free reads its slot's record without going through HeadSlab first;
 /// everything else lives in the head only.
 /// 128 bytes, so a slot's record is found with a shift. The first cache line holds everything the
-/// free path reads (HeadSlab, then the head's Start, DivMagic, BlockSize, Capacity, Owner) and the
+/// free path reads (Start, Inverse, Shift, Capacity, Owner, Class) and the
 /// owner's list fields; the second holds the slow-path links and the remote queue head, so frees
 /// from other threads do not bounce the line every free reads.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 128)]
@@ -18,7 +18,7 @@ internal unsafe struct Slab
     [FieldOffset(8)] public byte* Start;          // first block (the span's base)
     [FieldOffset(16)] public ThreadCache* Owner;  // null when free or abandoned (then it is on the heap's abandoned list)
     [FieldOffset(24)] public Slab* HeadSlab;      // the span's head Slab (self for the head): one load on free
-    [FieldOffset(32)] public ulong DivMagic;      // SizeClasses.DivMagic(BlockSize)
+    [FieldOffset(32)] public ulong Inverse;       // SizeClasses.BlockIndexer(BlockSize): the odd part's inverse
     [FieldOffset(40)] public uint BlockSize;
     [FieldOffset(44)] public uint Capacity;       // blocks in the span (0 for a free slot)
     [FieldOffset(48)] public uint Carved;         // blocks ever handed out of the linear area
@@ -26,6 +26,7 @@ internal unsafe struct Slab
     [FieldOffset(56)] public short Class;         // -1 when the slot is free
     [FieldOffset(58)] public byte Index;          // slot index in the SuperSlab
     [FieldOffset(59)] public byte Span;           // slots in the span (head only)
+    [FieldOffset(60)] public byte Shift;          // SizeClasses.BlockIndexer(BlockSize): the power of two
     [FieldOffset(64)] public Slab* Next;          // owner's ring per class, or the abandoned list
     [FieldOffset(72)] public Slab* Prev;
     [FieldOffset(80)] public SuperSlab* Super;

@@ -29,16 +29,25 @@ public class SizeClassTests
     }
 
     [Fact]
-    public void The_division_free_block_index_is_exact_over_every_span()
+    public void The_one_multiply_block_index_accepts_exactly_the_block_starts_of_every_span()
     {
         for (int c = 0; c < SizeClasses.Count; c++)
         {
             uint bs = SizeClasses.BlockSize(c);
-            ulong magic = SizeClasses.DivMagic(bs);
+            var (inverse, shift) = SizeClasses.BlockIndexer(bs);
             ulong spanBytes = (ulong)SizeClasses.SpanSlabs(c) * 65536;
-            Assert.True(spanBytes / bs >= (c < SizeClasses.TinyCount ? 64ul : 8ul));
-            for (ulong off = 0; off < spanBytes; off++)
-                if (((off * magic) >> SizeClasses.DivShift) != off / bs) Assert.Fail($"class {c}: offset {off}");
+            ulong capacity = spanBytes / bs;
+            Assert.True(capacity >= (c < SizeClasses.TinyCount ? 64ul : 8ul));
+            for (ulong off = 0; off < spanBytes + 2 * bs; off++)
+            {
+                bool start = off % bs == 0 && off / bs < capacity;
+                ulong index = SizeClasses.BlockIndex(off, inverse, shift);
+                if ((index < capacity) != start) Assert.Fail($"class {c} ({bs} B): offset {off} gives index {index}");
+                if (start && index != off / bs) Assert.Fail($"class {c}: offset {off} gives index {index}, not {off / bs}");
+            }
+            // Below the span's start (the offset wraps around) and far past it: never a block.
+            foreach (ulong off in new[] { ulong.MaxValue, ulong.MaxValue - 15, 0UL - bs, 0UL - 16 * bs, 1UL << 40, (1UL << 63) + bs })
+                Assert.True(SizeClasses.BlockIndex(off, inverse, shift) >= capacity, $"class {c}: offset 0x{off:x}");
         }
     }
 }
