@@ -38,10 +38,9 @@ public sealed unsafe partial class HakmemHeap
         }
         // The slot's own record (its replicas of the span's fields): one dependent load less than the head.
         Slab* r = SuperSlab.SlabOf(ss, p);
-        if (SizeClasses.BlockIndex((ulong)((byte*)p - r->Start), r->Inverse, r->Shift) >= r->Capacity) throw NotABlock(r->HeadSlab, p);
-        ulong* words = (ulong*)p;
+        CheckBlock(r, p);
         ulong tag = _secret ^ (ulong)p;
-        if (words[1] == tag)
+        if (((ulong*)p)[1] == tag)
         {
             FreeTagged(tc, r->HeadSlab, p);
             return;
@@ -51,7 +50,15 @@ public sealed unsafe partial class HakmemHeap
             FreeRemote(tc, r->HeadSlab, p);
             return;
         }
-        words[1] = tag;
+        ToOwnCache(tc, r, p, tag);
+    }
+
+    /// <summary>A checked block of a span this thread owns (r: its head or a replica) goes into the
+    /// thread's cache, tagged: the fast array, then the chain, then past the chain's cap <see cref="ChainFull"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private void ToOwnCache(ThreadCache* tc, Slab* r, void* p, ulong tag)
+    {
+        ((ulong*)p)[1] = tag;
         int c = r->Class;
         ClassCache* cc = ThreadCache.Classes(tc) + c;
         if (cc->FastCount < cc->FastCap)
@@ -96,18 +103,8 @@ public sealed unsafe partial class HakmemHeap
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void FreeWithoutCache(void* p)
     {
-        if (_checked)
-        {
-            FreeChecked(null, p);
-            return;
-        }
-        SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
-        if (ss == null)
-        {
-            FreeLarge(p);
-            return;
-        }
-        FreeBlock(null, SpanOfBlock(ss, p), p);
+        if (_checked) FreeChecked(null, p);
+        else FreeOffHome(null, p);
     }
 
     /// <summary>Guard mode's free (and a disposed heap's, which throws): the live bitmap confirms the
@@ -127,37 +124,15 @@ public sealed unsafe partial class HakmemHeap
         FreeBlock(tc, s, p);
     }
 
-    /// <summary>The general path (guard mode, or no cache) for a confirmed block of span s: into the
-    /// thread's cache if it owns the span (fast array, then the chain, then past the chain's cap
-    /// <see cref="ChainFull"/>), otherwise onto the span's remote queue. <see cref="FreeWith"/> is the
-    /// same for a thread with a cache.</summary>
+    /// <summary>The general path (guard mode, an off-home SuperSlab, no cache, a tagged block) for a
+    /// confirmed block of span s: into the thread's cache if it owns the span, otherwise onto the span's
+    /// remote queue. <see cref="FreeWith"/> is the same, inlined, for a thread with a cache.</summary>
     private void FreeBlock(ThreadCache* tc, Slab* s, void* p)
     {
-        ulong* words = (ulong*)p;
         ulong tag = _secret ^ (ulong)p;
-        if (words[1] == tag) ConfirmDoubleFree(tc, s->HeadSlab, p);
-        if (tc != null && s->Owner == tc)
-        {
-            words[1] = tag;
-            ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
-            if (cc->FastCount < cc->FastCap)
-            {
-                cc->Fast[cc->FastCount++] = p;
-                if (Trace.On) Traced(tc, Route.FreeFast, s->Class, p);
-                return;
-            }
-            if (cc->ChainCount < cc->ChainCap)
-            {
-                *(void**)p = cc->Chain;
-                cc->Chain = p;
-                cc->ChainCount++;
-                if (Trace.On) Traced(tc, RouteCounters.Free(cc->ChainTier), s->Class, p);
-                return;
-            }
-            ChainFull(tc, cc, s->HeadSlab, p);
-            return;
-        }
-        FreeRemote(tc, s->HeadSlab, p);
+        if (((ulong*)p)[1] == tag) ConfirmDoubleFree(tc, s->HeadSlab, p);
+        if (tc != null && s->Owner == tc) ToOwnCache(tc, s, p, tag);
+        else FreeRemote(tc, s->HeadSlab, p);
     }
 
     /// <summary>A block of a span this thread does not own (or of an abandoned span): push it onto the

@@ -34,8 +34,6 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
     private Timer? _decayTimer;
     private bool _unmapped;
 
-    public bool CacheOn => cacheCap > 0;
-
     /// <summary>The size of the mapping for a request of <paramref name="size"/> bytes: its class's size
     /// when it may be cached, else whole pages.</summary>
     public static nuint MappingSize(nuint size)
@@ -61,7 +59,7 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
     public void* TakeCached(nuint bytes)
     {
         int bin = BinOf(bytes);
-        if (bin < 0 || !CacheOn) return null;
+        if (bin < 0 || cacheCap == 0) return null; // off: no lock to take
         lock (_lock)
         {
             int n = _binCounts[bin];
@@ -98,7 +96,7 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
             if (!_blocks.Remove((nuint)p, out bytes)) return false;
             _bytes -= (long)bytes;
             int bin = BinOf(bytes);
-            if (CacheOn && bin >= 0 && _cachedBytes + (long)bytes <= cacheCap)
+            if (bin >= 0 && _cachedBytes + (long)bytes <= cacheCap)
             {
                 ref Cached[]? stack = ref _bins[bin];
                 int n = _binCounts[bin];

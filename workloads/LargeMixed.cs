@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Hakmem.Workloads;
@@ -55,29 +54,10 @@ public sealed record LargeMixed(long Cycles, int WorkingSet, ulong Seed, int Min
         return table;
     }
 
-    public override unsafe WorkloadResult Run<TAlloc>(TAlloc allocator)
+    public override WorkloadResult Run<TAlloc>(TAlloc allocator)
     {
-        var monitor = new WorkloadMonitor();
-        var a = allocator.AttachThread();
-        var slots = new Slots(WorkingSet);
-        try
-        {
-            uint[] sizes = SizeTable(MinSize, MaxSize);
-            var clock = Stopwatch.StartNew();
-            long ops = Cycle(ref a, slots, sizes, monitor);
-            double seconds = clock.Elapsed.TotalSeconds;
-            if (!monitor.Corrupted) slots.FreeAll(ref a, ops, monitor);
-            return monitor.Result(ops, seconds);
-        }
-        catch (Exception e)
-        {
-            monitor.Fail(e);
-            return monitor.Result(0, 0);
-        }
-        finally
-        {
-            a.DetachThread();
-        }
+        uint[] sizes = SizeTable(MinSize, MaxSize);
+        return Slots.Run(allocator, WorkingSet, (ref TAlloc a, Slots slots, WorkloadMonitor monitor) => Cycle(ref a, slots, sizes, monitor));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]

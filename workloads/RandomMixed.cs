@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Runtime.CompilerServices;
 
 namespace Hakmem.Workloads;
@@ -26,29 +25,7 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
         return new RandomMixed(r.Long("cycles", 1, long.MaxValue / 2), (int)r.Long("ws", 1, 1 << 26), (ulong)r.Long("seed", 0, long.MaxValue));
     }
 
-    public override unsafe WorkloadResult Run<TAlloc>(TAlloc allocator)
-    {
-        var monitor = new WorkloadMonitor();
-        var a = allocator.AttachThread();
-        var slots = new Slots(WorkingSet);
-        try
-        {
-            var clock = Stopwatch.StartNew();
-            long ops = Cycle(ref a, slots, monitor);
-            double seconds = clock.Elapsed.TotalSeconds;
-            if (!monitor.Corrupted) slots.FreeAll(ref a, ops, monitor);
-            return monitor.Result(ops, seconds);
-        }
-        catch (Exception e)
-        {
-            monitor.Fail(e);
-            return monitor.Result(0, 0);
-        }
-        finally
-        {
-            a.DetachThread();
-        }
-    }
+    public override WorkloadResult Run<TAlloc>(TAlloc allocator) => Slots.Run(allocator, WorkingSet, Cycle);
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private unsafe long Cycle<TAlloc>(ref TAlloc allocator, Slots slotArray, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>

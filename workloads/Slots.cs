@@ -10,10 +10,39 @@ public struct Slot
     public ulong Id;
 }
 
+/// <summary>The cycles of a single-thread slot workload on its attached allocator; returns how many ran.</summary>
+public delegate long SlotCycles<TAlloc>(ref TAlloc allocator, Slots slots, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>;
+
 /// <summary>A pinned array of slots (no bounds checks in the hot loop, no GC moves).</summary>
 public sealed class Slots(int count)
 {
     public readonly Slot[] Items = GC.AllocateArray<Slot>(count, pinned: true);
+
+    /// <summary>A single-thread slot workload's run (random_mixed, large_mixed): attach, time the cycles,
+    /// check and free what is still held, detach; an exception is the run's failure.</summary>
+    public static WorkloadResult Run<TAlloc>(TAlloc allocator, int count, SlotCycles<TAlloc> cycles) where TAlloc : struct, IAllocator<TAlloc>
+    {
+        var monitor = new WorkloadMonitor();
+        var a = allocator.AttachThread();
+        var slots = new Slots(count);
+        try
+        {
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            long ops = cycles(ref a, slots, monitor);
+            double seconds = clock.Elapsed.TotalSeconds;
+            if (!monitor.Corrupted) slots.FreeAll(ref a, ops, monitor);
+            return monitor.Result(ops, seconds);
+        }
+        catch (Exception e)
+        {
+            monitor.Fail(e);
+            return monitor.Result(0, 0);
+        }
+        finally
+        {
+            a.DetachThread();
+        }
+    }
 
     /// <summary>Check and free every block still held.</summary>
     public unsafe void FreeAll<TAlloc>(ref TAlloc a, long ops, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
