@@ -2,8 +2,8 @@ using System.Runtime.CompilerServices;
 
 namespace Hakmem;
 
-/// <summary>The free path. The registry confirms the pointer's SuperSlab before anything of it is
-/// read; the block index is checked exactly (no interior pointers); the free tag catches most double
+/// <summary>The free path. The registry record of the pointer's slot confirms it is a block of this heap
+/// before anything of it is read; the block index is checked exactly (no interior pointers); the free tag catches most double
 /// frees. A block of a span the thread owns goes into its cache; any other goes to the span's remote
 /// queue, out of line (<see cref="FreeRemote"/>).</summary>
 public sealed unsafe partial class HakmemHeap
@@ -30,15 +30,15 @@ public sealed unsafe partial class HakmemHeap
         }
         // Every cold call on this path ends the free (or throws), so no value has to live across one:
         // the JIT keeps the path in registers instead of spilling at every definition.
-        SuperSlab* ss = _registry.FindHome((nuint)p & ~Layout.SuperSlabMask);
-        if (ss == null)
+        // The registry record of p's slot, from the address alone; it accepts p only when p is the start of
+        // a block of its span, so a record that is not p's (a large block, not ours, an interior pointer)
+        // sends the free to the general path, which says which.
+        Slab* r = _registry.SlabOf(p);
+        if (!IsBlockOf(r, p))
         {
-            FreeOffHome(tc, p);
+            FreeNotInRecord(tc, p);
             return;
         }
-        // The slot's own record (its replicas of the span's fields): one dependent load less than the head.
-        Slab* r = SuperSlab.SlabOf(ss, p);
-        CheckBlock(r, p);
         ulong tag = _secret ^ (ulong)p;
         if (((ulong*)p)[1] == tag)
         {
@@ -78,10 +78,10 @@ public sealed unsafe partial class HakmemHeap
         ChainFull(tc, cc, r->HeadSlab, p);
     }
 
-    /// <summary>The pointer's SuperSlab is not in its registry home slot: further along the probe, a large
-    /// block, or not ours.</summary>
+    /// <summary>The record of p's slot does not hold p as a block: a large block, a SuperSlab left out of
+    /// the registry (registry-miss), or not a block of this heap (throws, naming why).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void FreeOffHome(ThreadCache* tc, void* p)
+    private void FreeNotInRecord(ThreadCache* tc, void* p)
     {
         SuperSlab* ss = _registry.Find((nuint)p & ~Layout.SuperSlabMask);
         if (ss == null) FreeLarge(p);
@@ -104,7 +104,7 @@ public sealed unsafe partial class HakmemHeap
     private void FreeWithoutCache(void* p)
     {
         if (_checked) FreeChecked(null, p);
-        else FreeOffHome(null, p);
+        else FreeNotInRecord(null, p);
     }
 
     /// <summary>Guard mode's free (and a disposed heap's, which throws): the live bitmap confirms the
@@ -228,8 +228,14 @@ public sealed unsafe partial class HakmemHeap
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void CheckBlock(Slab* r, void* p)
     {
-        if (SizeClasses.BlockIndex((ulong)((byte*)p - r->Start), r->Inverse, r->Shift) >= r->Capacity) throw NotABlock(r->HeadSlab, p);
+        if (!IsBlockOf(r, p)) throw NotABlock(r->HeadSlab, p);
     }
+
+    /// <summary>Whether p is the start of a block of the span whose record (head or replica) is r: one
+    /// multiply, a rotate and a compare (a free slot's Capacity is 0: nothing is its block).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static bool IsBlockOf(Slab* r, void* p) =>
+        SizeClasses.BlockIndex((ulong)((byte*)p - r->Start), r->Inverse, r->Shift) < r->Capacity;
 
     /// <summary>Why p is not a block of span s (thrown by the caller, so the JIT knows the path ends there).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

@@ -59,6 +59,8 @@ public sealed unsafe partial class HakmemHeap : IDisposable
 
     public HakmemOptions Options { get; }
 
+    internal Registry SuperSlabRegistry => _registry;
+
     /// <summary>Process-unique id of this heap (ids are never reused).</summary>
     public long Id => _id;
 

@@ -2,109 +2,78 @@ using System.Runtime.CompilerServices;
 
 namespace Hakmem;
 
-/// <summary>Open-addressing hash of SuperSlab bases to their metadata. Lookups are lock-free and
-/// probe at most <see cref="MaxProbe"/> slots; inserts and removals run under the heap lock. A key is
-/// published after its value, so a reader that sees the key sees the value.</summary>
+/// <summary>The heap's registry of SuperSlabs, which is also where their Slab records live: a table of
+/// one record per 64 KiB slot of address space, modulo <see cref="Window"/>. The record of the slot holding
+/// p is at (p >> 16) mod <see cref="Slots"/>, so free reaches it from the address with a shift and a mask:
+/// no hash, no probe, no dependent load. It needs no key compare either: a record accepts only the block
+/// starts of its own span (the exact block check that refuses interior pointers), and a free slot has
+/// Capacity 0, so the record of a slot that is not p's refuses p, and the caller takes its slow path.
+/// A SuperSlab takes the 32 records of its group (base >> 21 mod <see cref="Groups"/>); the heap maps
+/// no SuperSlab whose group is taken (one a multiple of the window away), so every registered SuperSlab
+/// is found at its group with one compare. Records are written under the heap lock; a group's key (the
+/// SuperSlab's base) is published after its records and cleared before them, so a lock-free
+/// <see cref="Find"/> that sees the key sees the SuperSlab.</summary>
 internal unsafe struct Registry
 {
-    public struct Entry
-    {
-        public nuint Key;
-        public SuperSlab* Value;
-    }
+    public const int SlotBits = 19;
+    /// <summary>Records: 64 MiB of address space, touched one page per SuperSlab.</summary>
+    public const nuint Slots = (nuint)1 << SlotBits;
+    public const nuint Groups = Slots / Layout.SlabsPerSuperSlab;
+    /// <summary>Address space the table covers before two slots share a record: 32 GiB of SuperSlabs.</summary>
+    public const ulong Window = (ulong)Slots << Layout.SlabShift;
+    private const int RecordShift = 7; // sizeof(Slab) == 128
 
-    private const nuint Tombstone = 1;
-    public const int MaxProbe = 32;
-    public const int Bits = 16; // 65536 entries: 128 GiB of SuperSlabs at full load
-
-    private Entry* _table;
-    private nuint _mask;
+    private Slab* _slabs;
 
     public static Registry Create()
     {
-        nuint entries = (nuint)1 << Bits;
-        var r = new Registry { _table = (Entry*)Os.Map(entries * (nuint)sizeof(Entry)), _mask = entries - 1 };
-        if (r._table == null) throw new OutOfMemoryException("cannot map the SuperSlab registry");
+        var r = new Registry { _slabs = (Slab*)Os.Map(Slots * (nuint)sizeof(Slab)) };
+        if (r._slabs == null) throw new OutOfMemoryException("cannot map the SuperSlab registry");
         return r;
     }
 
-    public readonly bool IsCreated => _table != null;
+    public readonly bool IsCreated => _slabs != null;
 
-    /// <summary>The SuperSlab number modulo the table size: the OS hands out mappings close together, so
-    /// consecutive numbers fill consecutive slots without collisions (two bases collide only 128 GiB
-    /// apart), and the free path's dependent chain has no multiply in it.</summary>
+    /// <summary>The record of the slot holding <paramref name="p"/> in this table: p's own when p lies in a
+    /// registered SuperSlab; otherwise another slot's or an unused one, which refuses p in the block check.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static nuint Hash(nuint @base) => (@base >> Layout.SuperSlabShift) & (((nuint)1 << Bits) - 1);
+    public readonly Slab* SlabOf(void* p) =>
+        (Slab*)((byte*)_slabs + (((nuint)p >> (Layout.SlabShift - RecordShift)) & ((Slots - 1) << RecordShift)));
 
-    /// <summary>The home slot inline (where every base lands unless two collide), the probe out of line:
-    /// the free path stays short and keeps its registers.</summary>
+    /// <summary>The first record of the group of a SuperSlab base.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private readonly Slab* Group(nuint @base) => _slabs + ((@base >> Layout.SlabShift) & (Slots - 1));
+
+    /// <summary>The registered SuperSlab at <paramref name="base"/> (2 MiB aligned), or null. Lock-free.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public readonly SuperSlab* Find(nuint @base)
     {
-        Entry* e = _table + Hash(@base);
-        return Volatile.Read(ref e->Key) == @base ? e->Value : Probe(@base);
+        Slab* g = Group(@base);
+        return Volatile.Read(ref g->GroupKey) == @base && @base != 0 ? g->Super : null;
     }
 
-    /// <summary>The home slot only: null when the base is not there (it may still be further along the
-    /// probe; <see cref="Find"/> says for sure). For a fast path that leaves every miss to a slow one.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public readonly SuperSlab* FindHome(nuint @base)
-    {
-        Entry* e = _table + Hash(@base);
-        return Volatile.Read(ref e->Key) == @base ? e->Value : null;
-    }
+    /// <summary>Whether a SuperSlab at <paramref name="base"/> could be registered (heap lock).</summary>
+    public readonly bool IsFree(nuint @base) => Group(@base)->Super == null;
 
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private readonly SuperSlab* Probe(nuint @base)
-    {
-        Entry* t = _table;
-        nuint i = Hash(@base);
-        for (int n = 0; n < MaxProbe; n++)
-        {
-            nuint k = Volatile.Read(ref t[i].Key);
-            if (k == @base) return t[i].Value;
-            if (k == 0) return null;
-            i = (i + 1) & _mask;
-        }
-        return null;
-    }
+    /// <summary>The 32 records for a SuperSlab at <paramref name="base"/>, whose group is free (heap lock);
+    /// it is found only once <see cref="Publish"/> has run.</summary>
+    public readonly Slab* Claim(nuint @base) => Group(@base);
 
-    /// <summary>False when the probe window is full (the caller gives the region back).</summary>
-    public readonly bool Insert(nuint @base, SuperSlab* ss)
-    {
-        nuint i = Hash(@base);
-        for (int n = 0; n < MaxProbe; n++)
-        {
-            nuint k = t(i).Key;
-            if (k == 0 || k == Tombstone)
-            {
-                t(i).Value = ss;
-                Volatile.Write(ref t(i).Key, @base);
-                return true;
-            }
-            i = (i + 1) & _mask;
-        }
-        return false;
-    }
+    public readonly void Publish(nuint @base) => Volatile.Write(ref Group(@base)->GroupKey, @base);
 
+    /// <summary>Unregister the SuperSlab at <paramref name="base"/> and clear its records (heap lock).</summary>
     public readonly void Remove(nuint @base)
     {
-        nuint i = Hash(@base);
-        for (int n = 0; n < MaxProbe; n++)
-        {
-            nuint k = t(i).Key;
-            if (k == @base) { Volatile.Write(ref t(i).Key, Tombstone); return; }
-            if (k == 0) return;
-            i = (i + 1) & _mask;
-        }
+        Slab* g = Group(@base);
+        if (g->GroupKey != @base) return;
+        Volatile.Write(ref g->GroupKey, 0);
+        System.Runtime.InteropServices.NativeMemory.Clear(g, (nuint)(Layout.SlabsPerSuperSlab * sizeof(Slab)));
     }
-
-    private readonly ref Entry t(nuint i) => ref _table[i];
 
     public void Destroy()
     {
-        if (_table == null) return;
-        Os.Unmap(_table, (_mask + 1) * (nuint)sizeof(Entry));
-        _table = null;
+        if (_slabs == null) return;
+        Os.Unmap(_slabs, Slots * (nuint)sizeof(Slab));
+        _slabs = null;
     }
 }

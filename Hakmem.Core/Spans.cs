@@ -291,13 +291,13 @@ public sealed unsafe partial class HakmemHeap
             _budget.Refused();
             return null;
         }
-        byte* region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize);
+        bool hidden = HideFromRegistryLocked();
+        byte* region = hidden ? (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize) : MapRegisterableRegionLocked();
         nuint metaBytes = SuperSlab.MetaBytes + (_guards ? SuperSlab.LiveBitsBytes : 0);
         var ss = region == null ? null : (SuperSlab*)Os.Map(metaBytes);
-        if (ss == null || (!HideFromRegistryLocked() && !_registry.Insert((nuint)region, ss)))
+        if (ss == null)
         {
             if (region != null) Os.Unmap(region, Layout.SuperSlabSize);
-            if (ss != null) Os.Unmap(ss, metaBytes);
             _budget.Release((long)Layout.SuperSlabSize);
             _budget.Refused();
             return null;
@@ -308,19 +308,38 @@ public sealed unsafe partial class HakmemHeap
         ss->FreeMask = Layout.AllSlabsFree;
         _emptySuperSlabs++;
         ss->LiveBits = _guards ? (ulong*)((byte*)ss + SuperSlab.MetaBytes) : null;
-        Slab* slabs = SuperSlab.Slabs(ss);
-        for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
-        {
-            slabs[k].Super = ss;
-            slabs[k].Index = (byte)k;
-            slabs[k].HeadSlab = slabs + k;
-            slabs[k].Class = -1;
-        }
+        SuperSlab.InitSlabs(ss, hidden ? SuperSlab.OwnSlabs(ss) : _registry.Claim((nuint)region));
+        if (!hidden) _registry.Publish((nuint)region);
         ss->Next = _superSlabs;
         if (_superSlabs != null) _superSlabs->Prev = ss;
         _superSlabs = ss;
         _superSlabPeak = Math.Max(_superSlabPeak, ++_superSlabCount);
         return ss;
+    }
+
+    /// <summary>How many regions in a row may land on taken registry groups before the heap gives up.</summary>
+    private const int MaxRegionRetries = 16;
+
+    /// <summary>A 2 MiB region whose registry group is free. The OS places a new mapping next to the last
+    /// ones, so a taken group means this heap's SuperSlabs already spread over more than the registry's
+    /// window (32 GiB): such regions are held while the next one is mapped, then given back.</summary>
+    private byte* MapRegisterableRegionLocked()
+    {
+        byte* region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize);
+        if (region == null || _registry.IsFree((nuint)region)) return region;
+        var held = new List<nint>();
+        while (region != null && !_registry.IsFree((nuint)region) && held.Count < MaxRegionRetries)
+        {
+            held.Add((nint)region);
+            region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize);
+        }
+        if (region != null && !_registry.IsFree((nuint)region))
+        {
+            held.Add((nint)region);
+            region = null;
+        }
+        foreach (nint r in held) Os.Unmap((void*)r, Layout.SuperSlabSize);
+        return region;
     }
 
     /// <summary>While any thread has a cache, up to this many empty SuperSlabs stay mapped.</summary>

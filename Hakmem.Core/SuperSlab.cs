@@ -30,6 +30,7 @@ internal unsafe struct Slab
     [FieldOffset(64)] public Slab* Next;          // owner's ring per class, or the abandoned list
     [FieldOffset(72)] public Slab* Prev;
     [FieldOffset(80)] public SuperSlab* Super;
+    [FieldOffset(88)] public nuint GroupKey;      // registry: the base of the SuperSlab whose group starts here (first record of a group)
     [FieldOffset(96)] public void* RemoteHead;    // MPSC stack of blocks freed by other threads
 
     /// <summary>Blocks this span can still give without a remote drain.</summary>
@@ -40,8 +41,10 @@ internal unsafe struct Slab
     }
 }
 
-/// <summary>Out-of-band header of a SuperSlab: its base, which slots are free, and 32 Slab records.
-/// It is mapped separately from the 2 MiB region so that user overruns cannot reach it.</summary>
+/// <summary>Out-of-band header of a SuperSlab: its base, which slots are free, and where its 32 Slab
+/// records are (its group of the registry; its own copy only when left out of the registry by the
+/// registry-miss canary). It is mapped separately from the 2 MiB region so that user overruns cannot
+/// reach it.</summary>
 [StructLayout(LayoutKind.Sequential)]
 internal unsafe struct SuperSlab
 {
@@ -58,9 +61,26 @@ internal unsafe struct SuperSlab
     public SuperSlab* Next;          // heap's list of SuperSlabs (heap lock)
     public SuperSlab* Prev;
     public ulong* LiveBits;          // guard mode only, else null
+    public Slab* SlabArray;          // the 32 records: in the registry, or OwnSlabs
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Slab* Slabs(SuperSlab* ss) => (Slab*)((byte*)ss + SlabsOffset);
+    public static Slab* Slabs(SuperSlab* ss) => ss->SlabArray;
+
+    /// <summary>The records' place in the header's own mapping, for a SuperSlab outside the registry.</summary>
+    public static Slab* OwnSlabs(SuperSlab* ss) => (Slab*)((byte*)ss + SlabsOffset);
+
+    /// <summary>Records of free slots, each its own span of nothing: Class -1, Capacity 0.</summary>
+    public static void InitSlabs(SuperSlab* ss, Slab* slabs)
+    {
+        ss->SlabArray = slabs;
+        for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
+        {
+            slabs[k].Super = ss;
+            slabs[k].Index = (byte)k;
+            slabs[k].HeadSlab = slabs + k;
+            slabs[k].Class = -1;
+        }
+    }
 
     /// <summary>The record of the slot holding <paramref name="p"/> (the span's head or one of its replicas).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

@@ -1,47 +1,80 @@
+using System.Runtime.InteropServices;
 using Hakmem;
 
 namespace Hakmem.Tests;
 
 public unsafe class RegistryTests
 {
-    private const ulong Stride = 1UL << (21 + Registry.Bits); // bases this far apart share a slot
-
-    private static nuint Base(ulong first, long i) => (nuint)(first + (ulong)i * Stride);
+    private static readonly ulong First = 0x7f00_0000_0000;
 
     [Fact]
-    public void Colliding_bases_are_found_by_probing_removed_ones_are_not()
+    public void A_published_SuperSlab_is_found_at_its_base_and_its_records_at_every_slot()
     {
         var r = Registry.Create();
+        var ss = (SuperSlab*)NativeMemory.AllocZeroed((nuint)sizeof(SuperSlab));
         try
         {
-            const ulong first = 0x7f00_0000_0000;
-            for (int i = 0; i < 10; i++) Assert.True(r.Insert(Base(first, i), (SuperSlab*)(nint)(i + 100)));
-            for (int i = 0; i < 10; i++) Assert.True(r.Find(Base(first, i)) == (SuperSlab*)(nint)(i + 100));
-            r.Remove(Base(first, 3));
-            Assert.True(r.Find(Base(first, 3)) == null);
-            Assert.True(r.Find(Base(first, 9)) == (SuperSlab*)109, "a tombstone does not end the probe");
-            Assert.True(r.Find(Base(first + (2UL << 21), 0)) == null);
+            Assert.True(r.IsFree((nuint)First));
+            Slab* slabs = r.Claim((nuint)First);
+            SuperSlab.InitSlabs(ss, slabs);
+            Assert.True(r.Find((nuint)First) == null, "found before it is published");
+            r.Publish((nuint)First);
+            Assert.True(r.Find((nuint)First) == ss);
+            Assert.False(r.IsFree((nuint)First));
+            for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
+            {
+                void* inSlot = (void*)(First + ((ulong)k << Layout.SlabShift) + 4096);
+                Assert.True(r.SlabOf(inSlot) == slabs + k, $"slot {k}");
+            }
+            Assert.True(r.Find((nuint)(First + (2UL << 20))) == null, "the next SuperSlab's base");
+            Assert.True(r.Find((nuint)(First + Registry.Window)) == null, "a base one window away shares the group, not the key");
+            Assert.False(r.IsFree((nuint)(First + Registry.Window)), "and cannot be registered while the group is taken");
+            Assert.True(r.SlabOf((void*)(First + Registry.Window)) == slabs, "its slots fall on the same records");
+            r.Remove((nuint)(First + Registry.Window));
+            Assert.True(r.Find((nuint)First) == ss, "removing another base leaves the group alone");
+            r.Remove((nuint)First);
+            Assert.True(r.Find((nuint)First) == null);
+            Assert.True(r.IsFree((nuint)First));
+            Assert.True(slabs[5].Super == null && slabs[5].Capacity == 0, "records are cleared");
         }
         finally
         {
+            NativeMemory.Free(ss);
             r.Destroy();
         }
     }
 
     [Fact]
-    public void Probing_is_bounded_an_insert_past_the_window_fails()
+    public void A_record_accepts_only_the_block_starts_of_its_own_span()
     {
-        var r = Registry.Create();
+        // A freed SuperSlab's records, another SuperSlab's records one window away, an interior pointer:
+        // the block check itself refuses them, so free needs no key compare.
+        using var heap = new HakmemHeap();
+        var t = heap.ForThisThread();
+        byte* p = (byte*)t.Alloc(48);
         try
         {
-            const ulong first = 0x7e00_0000_0000;
-            for (int i = 0; i < Registry.MaxProbe; i++) Assert.True(r.Insert(Base(first, i), (SuperSlab*)1));
-            Assert.False(r.Insert(Base(first, Registry.MaxProbe), (SuperSlab*)1));
-            Assert.True(r.Find(Base(first, Registry.MaxProbe)) == null);
+            Slab* rec = heap.SuperSlabRegistry.SlabOf(p);
+            Assert.True(rec->Capacity > 0);
+            Assert.True(HakmemHeap.IsBlockOf(rec, p));
+            Assert.False(HakmemHeap.IsBlockOf(rec, p + 16), "interior");
+            Assert.False(HakmemHeap.IsBlockOf(rec, p + (long)Registry.Window), "one window away");
+            Assert.False(HakmemHeap.IsBlockOf(rec, p - (long)Registry.Window), "one window below");
+            Assert.False(HakmemHeap.IsBlockOf(rec, p + 65536), "the next slot");
+            Slab empty = default;
+            Assert.False(HakmemHeap.IsBlockOf(&empty, p), "a free slot's record");
         }
         finally
         {
-            r.Destroy();
+            t.Free(p);
+            t.Release();
         }
+    }
+
+    [Fact]
+    public void The_header_fits_before_its_own_records()
+    {
+        Assert.True(sizeof(SuperSlab) <= SuperSlab.SlabsOffset);
+        Assert.Equal(128, sizeof(Slab));
     }
 }
