@@ -19,21 +19,20 @@ public sealed unsafe partial class HakmemHeap
     {
         if (_checked) return AllocChecked(tc, size);
         if (size > SizeClasses.MaxSmall) return AllocLarge(size, 0);
-        int c = SizeClasses.ClassOf(size);
-        ClassCache* cc = ThreadCache.Classes(tc) + c;
+        ClassCache* cc = ThreadCache.CacheFor(tc, size);
         void* p;
-        if (cc->FastCount != 0)
+        if (cc->FastTop != cc->Fast)
         {
-            p = cc->Fast[--cc->FastCount];
-            if (Trace.On) Traced(tc, Route.AllocFast, c, p);
+            p = cc->PopFast();
+            if (Trace.On) Traced(tc, Route.AllocFast, ThreadCache.ClassOf(tc, cc), p);
         }
         else if ((p = cc->Chain) != null)
         {
             cc->Chain = *(void**)p;
             cc->ChainCount--;
-            if (Trace.On) Traced(tc, RouteCounters.Alloc(cc->ChainTier), c, p);
+            if (Trace.On) Traced(tc, RouteCounters.Alloc(cc->ChainTier), ThreadCache.ClassOf(tc, cc), p);
         }
-        else return AllocSlow(tc, cc, c); // ends the path: nothing lives across the call
+        else return AllocSlow(tc, cc); // ends the path: nothing lives across the call
         ((ulong*)p)[1] = 0; // clear the free tag
         return p;
     }
@@ -46,12 +45,12 @@ public sealed unsafe partial class HakmemHeap
     {
         CheckCall(tc);
         if (size > SizeClasses.MaxSmall) return AllocLarge(size, 0);
-        int c = SizeClasses.ClassOf(size);
-        ClassCache* cc = ThreadCache.Classes(tc) + c;
+        ClassCache* cc = ThreadCache.CacheFor(tc, size);
+        int c = ThreadCache.ClassOf(tc, cc);
         void* p;
-        if (cc->FastCount != 0)
+        if (cc->FastTop != cc->Fast)
         {
-            p = cc->Fast[--cc->FastCount];
+            p = cc->PopFast();
             GuardCachedBlock(tc, c, p, TierOrder.Name(Tier.Fast));
             if (Trace.On) Traced(tc, Route.AllocFast, c, p);
         }
@@ -62,7 +61,7 @@ public sealed unsafe partial class HakmemHeap
             cc->ChainCount--;
             if (Trace.On) Traced(tc, RouteCounters.Alloc(cc->ChainTier), c, p);
         }
-        else if ((p = AllocSlow(tc, cc, c)) == null) return null;
+        else if ((p = AllocSlow(tc, cc)) == null) return null;
         ((ulong*)p)[1] = 0;
         GuardHandOut(p);
         return p;
@@ -70,8 +69,9 @@ public sealed unsafe partial class HakmemHeap
 
     /// <summary>Every tier of the class is empty: refill from a span. The block comes with its free tag cleared.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
-    private void* AllocSlow(ThreadCache* tc, ClassCache* cc, int c)
+    private void* AllocSlow(ThreadCache* tc, ClassCache* cc)
     {
+        int c = ThreadCache.ClassOf(tc, cc);
         void* p = Refill(tc, cc, c);
         if (p == null) return _inject == SeedBug.None ? null : LibcFallback(cc->BlockSize);
         if (Trace.On) Traced(tc, Route.AllocSpan, c, p);

@@ -67,7 +67,7 @@ public sealed unsafe partial class HakmemHeap
                         Note(s, p, tier);
                         cachedPerSpan[(nint)s] = cachedPerSpan.GetValueOrDefault((nint)s) + 1;
                     }
-                    for (int i = 0; i < cc->FastCount; i++) CountCached(cc->Fast[i], TierOrder.Name(Tier.Fast));
+                    for (void** f = cc->Fast; f < cc->FastTop; f++) CountCached(*f, TierOrder.Name(Tier.Fast));
                     string chain = TierOrder.Name(cc->ChainTier);
                     int n = 0;
                     for (void* p = cc->Chain; p != null && n <= cc->ChainCount; p = *(void**)p, n++) CountCached(p, chain);

@@ -59,12 +59,11 @@ public sealed unsafe partial class HakmemHeap
     private void ToOwnCache(ThreadCache* tc, Slab* r, void* p, ulong tag)
     {
         ((ulong*)p)[1] = tag;
-        int c = r->Class;
-        ClassCache* cc = ThreadCache.Classes(tc) + c;
-        if (cc->FastCount < cc->FastCap)
+        var cc = (ClassCache*)((byte*)tc + r->CacheOffset);
+        if (cc->FastTop != cc->FastEnd)
         {
-            cc->Fast[cc->FastCount++] = p;
-            if (Trace.On) Traced(tc, Route.FreeFast, c, p);
+            cc->PushFast(p);
+            if (Trace.On) Traced(tc, Route.FreeFast, r->Class, p);
             return;
         }
         if (cc->ChainCount < cc->ChainCap)
@@ -72,7 +71,7 @@ public sealed unsafe partial class HakmemHeap
             *(void**)p = cc->Chain;
             cc->Chain = p;
             cc->ChainCount++;
-            if (Trace.On) Traced(tc, RouteCounters.Free(cc->ChainTier), c, p);
+            if (Trace.On) Traced(tc, RouteCounters.Free(cc->ChainTier), r->Class, p);
             return;
         }
         ChainFull(tc, cc, r->HeadSlab, p);
@@ -259,7 +258,7 @@ public sealed unsafe partial class HakmemHeap
             throw new HeapCorruptionException((nuint)p, $"double free (free tag present; class {s->Class}, owned by another thread)");
         ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
         bool found = false;
-        for (int i = 0; i < cc->FastCount && !found; i++) found = cc->Fast[i] == p;
+        for (void** f = cc->Fast; f < cc->FastTop && !found; f++) found = *f == p;
         found = found || ListContains(cc->Chain, p, cc->ChainCount) || ListContains(s->FreeList, p, s->Capacity) || ListContains(s->RemoteHead, p, s->Capacity);
         if (found) throw new HeapCorruptionException((nuint)p, $"double free (class {s->Class}, block already on a free list)");
     }

@@ -177,7 +177,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
 
     private void FlushTiers(ThreadCache* tc, ClassCache* cc, int c)
     {
-        while (cc->FastCount > 0) PushToSpanFreeList(tc, c, cc->Fast[--cc->FastCount], TierOrder.Name(Tier.Fast));
+        while (cc->FastTop != cc->Fast) PushToSpanFreeList(tc, c, cc->PopFast(), TierOrder.Name(Tier.Fast));
         while (cc->Chain != null)
         {
             void* p = cc->Chain;

@@ -55,7 +55,7 @@ public sealed unsafe partial class HakmemHeap
             cc->Chain = p;
             cc->ChainCount++;
         }
-        else cc->Fast[cc->FastCount++] = p;
+        else cc->PushFast(p);
     }
 
     /// <summary>P0: cut up to <paramref name="want"/> blocks off the free list, or carve them as one
@@ -108,8 +108,8 @@ public sealed unsafe partial class HakmemHeap
         else
         {
             void* p = head;
-            for (int i = 1; i < n; i++, p = *(void**)p) cc->Fast[cc->FastCount++] = p;
-            cc->Fast[cc->FastCount++] = p;
+            for (int i = 1; i < n; i++, p = *(void**)p) cc->PushFast(p);
+            cc->PushFast(p);
         }
     }
 }

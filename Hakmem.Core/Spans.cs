@@ -135,6 +135,7 @@ public sealed unsafe partial class HakmemHeap
         {
             slabs[k].HeadSlab = slabs + first;
             slabs[k].Class = (short)c;
+            slabs[k].CacheOffset = ThreadCache.CacheOffset(c);
             ss->FreeMask &= ~(1u << k);
         }
         Slab* s = slabs + first;

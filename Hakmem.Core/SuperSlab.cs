@@ -5,10 +5,10 @@ namespace Hakmem;
 
 /// <summary>Metadata of one 64 KiB slab slot; for the head slot of a span it describes the span. The
 /// other slots of a span hold replicas of what the free path reads (Start, Owner, Inverse, Shift, BlockSize,
-/// Capacity, Class), so that free reads its slot's record without going through HeadSlab first;
+/// Capacity, Class, CacheOffset), so that free reads its slot's record without going through HeadSlab first;
 /// everything else lives in the head only.
 /// 128 bytes, so a slot's record is found with a shift. The first cache line holds everything the
-/// free path reads (Start, Inverse, Shift, Capacity, Owner, Class) and the
+/// free path reads (Start, Inverse, Shift, Capacity, Owner, CacheOffset) and the
 /// owner's list fields; the second holds the slow-path links and the remote queue head, so frees
 /// from other threads do not bounce the line every free reads.</summary>
 [StructLayout(LayoutKind.Explicit, Size = 128)]
@@ -27,6 +27,7 @@ internal unsafe struct Slab
     [FieldOffset(58)] public byte Index;          // slot index in the SuperSlab
     [FieldOffset(59)] public byte Span;           // slots in the span (head only)
     [FieldOffset(60)] public byte Shift;          // SizeClasses.BlockIndexer(BlockSize): the power of two
+    [FieldOffset(62)] public ushort CacheOffset;  // ThreadCache.CacheOffset(Class): where free finds the class's cache record
     [FieldOffset(64)] public Slab* Next;          // owner's ring per class, or the abandoned list
     [FieldOffset(72)] public Slab* Prev;
     [FieldOffset(80)] public SuperSlab* Super;

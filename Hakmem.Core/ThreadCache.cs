@@ -6,13 +6,17 @@ namespace Hakmem;
 /// <summary>One thread's cache of one class, top tier first (the order is <see cref="TierOrder"/>'s). A
 /// tier that is switched off has cap 0, so the fast path tests counts against caps and never reads an
 /// option. Every block in any tier belongs to a span owned by this thread. One cache line per class: the
-/// free path finds a class's record with a shift, and touches one line for it.</summary>
+/// paths find a class's record from a table of offsets (alloc, by size) or the span's record (free), and
+/// touch one line for it.</summary>
 [StructLayout(LayoutKind.Sequential, Size = 64)]
 internal unsafe struct ClassCache
 {
-    public void** Fast;          // fast tier: array of FastCap blocks
-    public int FastCount;
-    public int FastCap;          // 0: fast tier off (HAKMEM_TINY_FAST_CAP=0)
+    // The fast tier: an array of FastCap blocks, FastTop the next free place. Pointers rather than a count:
+    // a push is one compare and two stores, a pop one compare, a load and a store. Off (FastCap 0), the
+    // three are equal: always empty and always full.
+    public void** Fast;
+    public void** FastTop;
+    public void** FastEnd;
     public void* Chain;          // the chain: TLS SLL or TLS List (ChainTier says which), linked through offset 0
     public int ChainCount;
     public int ChainCap;         // 0: no chain (TLS SLL and TLS List both off)
@@ -20,6 +24,15 @@ internal unsafe struct ClassCache
     public int Batch;            // blocks per refill
     public Slab* Current;        // span refills come from; a ring of all owned spans of the class
     public uint BlockSize;
+
+    public readonly int FastCount => (int)(FastTop - Fast);
+    public readonly int FastCap => (int)(FastEnd - Fast);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void PushFast(void* p) => *FastTop++ = p;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void* PopFast() => *--FastTop;
 }
 
 /// <summary>A thread's caches for one heap. Lives in memory mapped by the heap (never the GC heap)
@@ -43,6 +56,29 @@ internal unsafe struct ThreadCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ClassCache* Classes(ThreadCache* tc) => (ClassCache*)((byte*)tc + ClassesOffset);
 
+    /// <summary>The byte offset in a thread cache of a class's record (what a span's record keeps, so free
+    /// reaches the record with one add).</summary>
+    public static ushort CacheOffset(int c) => (ushort)(ClassesOffset + c * sizeof(ClassCache));
+
+    // The record offset of every request size up to SizeClasses.MaxSmall, per 16 bytes: the class lookup
+    // and the record's address in one load. Unmanaged and never freed, so optimized code embeds its address.
+    private static readonly ushort* s_offsetBySize = BuildOffsets();
+
+    private static ushort* BuildOffsets()
+    {
+        int length = (int)(SizeClasses.MaxSmall >> 4) + 1;
+        var table = (ushort*)NativeMemory.Alloc((nuint)length, sizeof(ushort));
+        for (int i = 0; i < length; i++) table[i] = CacheOffset(SizeClasses.ClassOf((nuint)i << 4));
+        return table;
+    }
+
+    /// <summary>The record of the class serving <paramref name="size"/> (at most <see cref="SizeClasses.MaxSmall"/>).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static ClassCache* CacheFor(ThreadCache* tc, nuint size) => (ClassCache*)((byte*)tc + s_offsetBySize[(size + 15) >> 4]);
+
+    /// <summary>The class of one of this cache's records.</summary>
+    public static int ClassOf(ThreadCache* tc, ClassCache* cc) => (int)(cc - Classes(tc));
+
     public static nuint Bytes(int fastCap) =>
         Os.RoundUpToPage((nuint)(ClassesOffset + SizeClasses.Count * sizeof(ClassCache) + SizeClasses.Count * fastCap * sizeof(void*)));
 
@@ -63,8 +99,8 @@ internal unsafe struct ThreadCache
             int listCap = SizeClasses.ListCap(c);
             *cc = default;
             cc->BlockSize = SizeClasses.BlockSize(c);
-            cc->Fast = fast + c * o.FastCap;
-            cc->FastCap = Math.Min(o.FastCap, listCap);
+            cc->Fast = cc->FastTop = fast + c * o.FastCap;
+            cc->FastEnd = cc->Fast + Math.Min(o.FastCap, listCap);
             cc->ChainTier = chain;
             cc->ChainCap = chain == Tier.Span ? 0 : listCap;
             cc->Batch = SizeClasses.Batch(c);
