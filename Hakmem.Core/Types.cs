@@ -4,7 +4,8 @@
 //              offset 0 and a free tag (heap secret ^ address) at offset 8, so blocks are >= 16 bytes.
 // class      - a block size. Tiny: 20 classes up to 1024 bytes; mid: 24 classes up to 64 KiB.
 // SuperSlab  - a 2 MiB region aligned to 2 MiB, taken from the OS. Its metadata lives out of band
-//              (never inside memory handed to users) and is found only through the registry.
+//              (never inside memory handed to users): its header in a mapping of its own, its Slab
+//              records in the registry.
 // slab       - one of the 32 64 KiB slots of a SuperSlab. A span is 1..8 contiguous slabs serving
 //              one class; its head slab's metadata (Slab) describes the whole span.
 // carve      - hand out never-used blocks of a span linearly (Carved is the cursor).
@@ -16,8 +17,9 @@
 //              on the heap's abandoned list with Owner = null.
 // adopt      - a thread needing a span of a class claims an abandoned one (under the heap lock),
 //              and only then drains it: claim, then drain.
-// registry   - open-addressing hash of SuperSlab bases (base >> 21) -> metadata, probed a bounded
-//              number of times; a pointer whose base is not there is not ours.
+// registry   - a table of Slab records, one per 64 KiB slot of address space modulo 32 GiB; a
+//              SuperSlab's 32 records are the group at base >> 21 (no two SuperSlabs of a heap share
+//              one). A pointer whose slot record does not hold it as a block is not a small block of ours.
 
 namespace Hakmem;
 

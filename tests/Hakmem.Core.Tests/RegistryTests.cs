@@ -72,6 +72,35 @@ public unsafe class RegistryTests
     }
 
     [Fact]
+    public void A_heap_maps_no_SuperSlab_into_a_taken_group_and_refuses_when_every_group_is_taken()
+    {
+        using var heap = new HakmemHeap();
+        var registry = heap.SuperSlabRegistry;
+        var other = (SuperSlab*)NativeMemory.AllocZeroed((nuint)sizeof(SuperSlab));
+        // Every group taken, as by SuperSlabs spread over the whole window: each region the OS hands out
+        // falls on a taken group.
+        for (nuint g = 0; g < Registry.Groups; g++) registry.Claim(g << Layout.SuperSlabShift)->Super = other;
+        try
+        {
+            Assert.True(heap.Alloc(64) == null, "a SuperSlab was mapped into a taken group");
+            Assert.True(heap.Stats().OutOfMemoryRefusals >= 1);
+            void* big = heap.Alloc(1 << 20);
+            Assert.True(big != null, "large blocks take no group");
+            heap.Free(big);
+        }
+        finally
+        {
+            for (nuint g = 0; g < Registry.Groups; g++) registry.Claim(g << Layout.SuperSlabShift)->Super = null;
+            NativeMemory.Free(other);
+        }
+        void* p = heap.Alloc(64);
+        Assert.True(p != null);
+        Assert.True(heap.SuperSlabRegistry.Find((nuint)p & ~Layout.SuperSlabMask) != null);
+        heap.Free(p);
+        Assert.True(heap.Audit().IsClean);
+    }
+
+    [Fact]
     public void The_header_fits_before_its_own_records()
     {
         Assert.True(sizeof(SuperSlab) <= SuperSlab.SlabsOffset);
