@@ -16,6 +16,23 @@ public class SizeClassTests
     }
 
     [Fact]
+    public unsafe void The_thread_cache_record_alloc_looks_up_by_size_is_its_class_record()
+    {
+        var tc = (ThreadCache*)System.Runtime.InteropServices.NativeMemory.AllocZeroed(ThreadCache.Bytes(0));
+        try
+        {
+            for (nuint size = 0; size <= SizeClasses.MaxSmall; size++)
+                Assert.Equal(SizeClasses.ClassOf(size), ThreadCache.ClassOf(tc, ThreadCache.CacheFor(tc, size)));
+            for (int c = 0; c < SizeClasses.Count; c++)
+                Assert.True((ClassCache*)((byte*)tc + ThreadCache.CacheOffset(c)) == ThreadCache.Classes(tc) + c);
+        }
+        finally
+        {
+            System.Runtime.InteropServices.NativeMemory.Free(tc);
+        }
+    }
+
+    [Fact]
     public void Tiny_classes_are_16_bytes_apart_up_to_128_and_every_class_above_wastes_at_most_a_quarter()
     {
         Assert.Equal(1024u, SizeClasses.BlockSize(SizeClasses.TinyCount - 1));
