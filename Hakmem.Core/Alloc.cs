@@ -29,7 +29,7 @@ public sealed unsafe partial class HakmemHeap
         else if ((p = cc->Chain) != null)
         {
             cc->Chain = *(void**)p;
-            cc->ChainCount--;
+            cc->ChainRoom++;
             if (Trace.On) Traced(tc, RouteCounters.Alloc(cc->ChainTier), ThreadCache.ClassOf(tc, cc), p);
         }
         else return AllocSlow(tc, cc); // ends the path: nothing lives across the call
@@ -58,7 +58,7 @@ public sealed unsafe partial class HakmemHeap
         {
             GuardCachedBlock(tc, c, p, TierOrder.Name(cc->ChainTier));
             cc->Chain = *(void**)p;
-            cc->ChainCount--;
+            cc->ChainRoom++;
             if (Trace.On) Traced(tc, RouteCounters.Alloc(cc->ChainTier), c, p);
         }
         else if ((p = AllocSlow(tc, cc)) == null) return null;

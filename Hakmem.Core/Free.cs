@@ -66,11 +66,11 @@ public sealed unsafe partial class HakmemHeap
             if (Trace.On) Traced(tc, Route.FreeFast, r->Class, p);
             return;
         }
-        if (cc->ChainCount < cc->ChainCap)
+        if (cc->ChainRoom > 0)
         {
             *(void**)p = cc->Chain;
             cc->Chain = p;
-            cc->ChainCount++;
+            cc->ChainRoom--;
             if (Trace.On) Traced(tc, RouteCounters.Free(cc->ChainTier), r->Class, p);
             return;
         }
@@ -157,7 +157,7 @@ public sealed unsafe partial class HakmemHeap
         {
             *(void**)p = cc->Chain;
             cc->Chain = p;
-            cc->ChainCount++;
+            cc->ChainRoom--;
             if (Trace.On) Traced(tc, Route.FreeList, s->Class, p);
             SpillList(tc, cc);
             return;

@@ -184,7 +184,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
             cc->Chain = *(void**)p;
             PushToSpanFreeList(tc, c, p, TierOrder.Name(cc->ChainTier));
         }
-        cc->ChainCount = 0;
+        cc->ChainRoom = cc->ChainCap;
     }
 
     private void PushToSpanFreeList(ThreadCache* tc, int c, void* p, string from)

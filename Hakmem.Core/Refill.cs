@@ -12,7 +12,7 @@ public sealed unsafe partial class HakmemHeap
         Slab* s = SpanWithBlocks(tc, cc, c);
         if (s == null) return null;
         tc->Counters.Refills++;
-        int room = cc->ChainCap != 0 ? cc->ChainCap - cc->ChainCount : cc->FastCap - cc->FastCount;
+        int room = cc->ChainCap != 0 ? cc->ChainRoom : cc->FastCap - cc->FastCount;
         int want = Math.Min(cc->Batch, room + 1); // +1: the block returned to the caller
         if (want <= 1) return TakeOne(s);
         return _p0 ? RefillBatch(tc, cc, s, want) : RefillSingles(tc, cc, s, want);
@@ -53,7 +53,7 @@ public sealed unsafe partial class HakmemHeap
         {
             *(void**)p = cc->Chain;
             cc->Chain = p;
-            cc->ChainCount++;
+            cc->ChainRoom--;
         }
         else cc->PushFast(p);
     }
@@ -103,7 +103,7 @@ public sealed unsafe partial class HakmemHeap
         {
             *(void**)tail = cc->Chain;
             cc->Chain = head;
-            cc->ChainCount += n;
+            cc->ChainRoom -= n;
         }
         else
         {

@@ -18,7 +18,7 @@ internal unsafe struct ClassCache
     public void** FastTop;
     public void** FastEnd;
     public void* Chain;          // the chain: TLS SLL or TLS List (ChainTier says which), linked through offset 0
-    public int ChainCount;
+    public int ChainRoom;        // blocks the chain takes before it is at its cap (ChainCap - its length; -1 past it, for a moment, in the TLS List)
     public int ChainCap;         // 0: no chain (TLS SLL and TLS List both off)
     public Tier ChainTier;       // Sll, List, or Span when there is no chain
     public int Batch;            // blocks per refill
@@ -26,6 +26,13 @@ internal unsafe struct ClassCache
     public uint BlockSize;
 
     public readonly int FastCount => (int)(FastTop - Fast);
+
+    /// <summary>Blocks on the chain. The paths keep the room instead: free tests and decrements one field.</summary>
+    public int ChainCount
+    {
+        readonly get => ChainCap - ChainRoom;
+        set => ChainRoom = ChainCap - value;
+    }
     public readonly int FastCap => (int)(FastEnd - Fast);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -102,7 +109,7 @@ internal unsafe struct ThreadCache
             cc->Fast = cc->FastTop = fast + c * o.FastCap;
             cc->FastEnd = cc->Fast + Math.Min(o.FastCap, listCap);
             cc->ChainTier = chain;
-            cc->ChainCap = chain == Tier.Span ? 0 : listCap;
+            cc->ChainCap = cc->ChainRoom = chain == Tier.Span ? 0 : listCap;
             cc->Batch = SizeClasses.Batch(c);
         }
     }
