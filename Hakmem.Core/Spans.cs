@@ -326,20 +326,19 @@ public sealed unsafe partial class HakmemHeap
     /// window (32 GiB): such regions are held while the next one is mapped, then given back.</summary>
     private byte* MapRegisterableRegionLocked()
     {
-        byte* region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize);
-        if (region == null || _registry.IsFree((nuint)region)) return region;
-        var held = new List<nint>();
-        while (region != null && !_registry.IsFree((nuint)region) && held.Count < MaxRegionRetries)
+        List<nint>? held = null;
+        byte* region;
+        while ((region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize)) != null && !_registry.IsFree((nuint)region))
         {
-            held.Add((nint)region);
-            region = (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize);
+            (held ??= []).Add((nint)region);
+            if (held.Count > MaxRegionRetries)
+            {
+                region = null;
+                break;
+            }
         }
-        if (region != null && !_registry.IsFree((nuint)region))
-        {
-            held.Add((nint)region);
-            region = null;
-        }
-        foreach (nint r in held) Os.Unmap((void*)r, Layout.SuperSlabSize);
+        if (held != null)
+            foreach (nint r in held) Os.Unmap((void*)r, Layout.SuperSlabSize);
         return region;
     }
 

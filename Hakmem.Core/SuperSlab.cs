@@ -83,10 +83,6 @@ internal unsafe struct SuperSlab
         }
     }
 
-    /// <summary>The record of the slot holding <paramref name="p"/> (the span's head or one of its replicas).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Slab* SlabOf(SuperSlab* ss, void* p) => Slabs(ss) + (((nuint)p & Layout.SuperSlabMask) >> Layout.SlabShift);
-
     /// <summary>The head Slab of the span holding <paramref name="p"/>, which lies in this SuperSlab.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Slab* SpanOf(SuperSlab* ss, void* p)
