@@ -62,7 +62,7 @@ public unsafe class AllocFreeBenchmarks
         else Batches(ref _native, (nuint)Size, _batch);
     }
 
-    private static void Pairs<TAlloc>(ref TAlloc allocator, nuint size) where TAlloc : struct, IAllocator<TAlloc>
+    internal static void Pairs<TAlloc>(ref TAlloc allocator, nuint size) where TAlloc : struct, IAllocator<TAlloc>
     {
         TAlloc a = allocator;
         for (int i = 0; i < Operations; i++)
@@ -74,7 +74,7 @@ public unsafe class AllocFreeBenchmarks
         allocator = a;
     }
 
-    private static void Batches<TAlloc>(ref TAlloc allocator, nuint size, nint[] batch) where TAlloc : struct, IAllocator<TAlloc>
+    internal static void Batches<TAlloc>(ref TAlloc allocator, nuint size, nint[] batch) where TAlloc : struct, IAllocator<TAlloc>
     {
         TAlloc a = allocator;
         fixed (nint* b = batch)
