@@ -231,10 +231,16 @@ public sealed unsafe partial class HakmemHeap
     }
 
     /// <summary>Whether p is the start of a block of the span whose record (head or replica) is r: one
-    /// multiply, a rotate and a compare (a free slot's Capacity is 0: nothing is its block).</summary>
+    /// multiply, a rotate and a compare (a free slot's Capacity is 0: nothing is its block). Capacity is read
+    /// first: a span's record gets it after its start and inverse and loses it before anything else, so
+    /// a record read while another thread changes it (the record of a slot that is not p's) is either
+    /// refused outright or read whole, and a whole record only accepts blocks of its own span.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    internal static bool IsBlockOf(Slab* r, void* p) =>
-        SizeClasses.BlockIndex((ulong)((byte*)p - r->Start), r->Inverse, r->Shift) < r->Capacity;
+    internal static bool IsBlockOf(Slab* r, void* p)
+    {
+        uint capacity = Volatile.Read(ref r->Capacity);
+        return SizeClasses.BlockIndex((ulong)((byte*)p - r->Start), r->Inverse, r->Shift) < capacity;
+    }
 
     /// <summary>Why p is not a block of span s (thrown by the caller, so the JIT knows the path ends there).</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]

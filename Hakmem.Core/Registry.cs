@@ -61,13 +61,20 @@ internal unsafe struct Registry
 
     public readonly void Publish(nuint @base) => Volatile.Write(ref Group(@base)->GroupKey, @base);
 
-    /// <summary>Unregister the SuperSlab at <paramref name="base"/> and clear its records (heap lock).</summary>
+    /// <summary>Unregister the SuperSlab at <paramref name="base"/> and free its group (heap lock). Every
+    /// record loses its capacity, and keeps its start and inverse: a free reading one meanwhile (of a pointer
+    /// elsewhere whose slot falls here) sees a capacity of 0, or a whole record that refuses it, never an
+    /// inverse of 0 (which would make every offset index 0).</summary>
     public readonly void Remove(nuint @base)
     {
         Slab* g = Group(@base);
         if (g->GroupKey != @base) return;
         Volatile.Write(ref g->GroupKey, 0);
-        System.Runtime.InteropServices.NativeMemory.Clear(g, (nuint)(Layout.SlabsPerSuperSlab * sizeof(Slab)));
+        for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
+        {
+            Volatile.Write(ref g[k].Capacity, 0);
+            g[k].Super = null;
+        }
     }
 
     public void Destroy()

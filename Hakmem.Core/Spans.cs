@@ -143,7 +143,8 @@ public sealed unsafe partial class HakmemHeap
         s->Start = ss->Base + ((nuint)first << Layout.SlabShift);
         s->BlockSize = bs;
         (s->Inverse, s->Shift) = SizeClasses.BlockIndexer(bs);
-        s->Capacity = (uint)(((nuint)span << Layout.SlabShift) / bs);
+        uint capacity = (uint)(((nuint)span << Layout.SlabShift) / bs);
+        Volatile.Write(ref s->Capacity, capacity); // after the fields the block check reads with it (IsBlockOf)
         s->Carved = 0;
         s->Used = 0;
         s->FreeList = null;
@@ -157,7 +158,7 @@ public sealed unsafe partial class HakmemHeap
             slabs[k].BlockSize = bs;
             slabs[k].Inverse = s->Inverse;
             slabs[k].Shift = s->Shift;
-            slabs[k].Capacity = s->Capacity;
+            Volatile.Write(ref slabs[k].Capacity, capacity);
             slabs[k].Owner = owner;
         }
         return s;
@@ -181,8 +182,8 @@ public sealed unsafe partial class HakmemHeap
         s->Span = 0;
         for (int k = first; k < first + span; k++)
         {
+            Volatile.Write(ref slabs[k].Capacity, 0); // a free slot holds no block: the free path's index check refuses it
             slabs[k].Owner = null;
-            slabs[k].Capacity = 0; // a free slot holds no block: the free path's index check refuses it
             slabs[k].Class = -1;
             slabs[k].HeadSlab = slabs + k;
             ss->FreeMask |= 1u << k;

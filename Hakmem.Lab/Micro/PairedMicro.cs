@@ -33,7 +33,7 @@ public static class PairedMicro
     /// ratios), and prints the ratios with progress on <paramref name="progress"/>.</summary>
     public static IReadOnlyList<Ratio> Run(IReadOnlyList<string> allocators, int rounds, string dir, TextWriter output, TextWriter progress)
     {
-        using var backends = new Backends(allocators);
+        using var backends = new BackendSet(allocators);
         var random = new Random(20261202);
         var turns = new List<Turn>();
         foreach (var b in backends.All) b.Measure("Batch", 64, Warmup); // past the JIT's tiers before anything counts
@@ -156,11 +156,11 @@ public static class PairedMicro
         public override void Dispose() => dispose?.Invoke();
     }
 
-    private sealed class Backends : IDisposable
+    private sealed class BackendSet : IDisposable
     {
         public List<Backend> All { get; } = [];
 
-        public Backends(IReadOnlyList<string> names)
+        public BackendSet(IReadOnlyList<string> names)
         {
             foreach (string name in names)
             {

@@ -32,10 +32,15 @@ public unsafe class RegistryTests
             Assert.True(r.SlabOf((void*)(First + Registry.Window)) == slabs, "its slots fall on the same records");
             r.Remove((nuint)(First + Registry.Window));
             Assert.True(r.Find((nuint)First) == ss, "removing another base leaves the group alone");
+            slabs[5].Start = (byte*)First + (5 << 16); // a span of 48-byte blocks in slot 5
+            slabs[5].Inverse = 0xAAAA_AAAA_AAAA_AAAB;
+            slabs[5].Capacity = 1365;
             r.Remove((nuint)First);
             Assert.True(r.Find((nuint)First) == null);
             Assert.True(r.IsFree((nuint)First));
-            Assert.True(slabs[5].Super == null && slabs[5].Capacity == 0, "records are cleared");
+            Assert.True(slabs[5].Super == null && slabs[5].Capacity == 0, "records hold no block");
+            Assert.True(slabs[5].Inverse == 0xAAAA_AAAA_AAAA_AAAB && slabs[5].Start != null,
+                "a record keeps its start and inverse: a free reading it meanwhile never multiplies by 0");
         }
         finally
         {
