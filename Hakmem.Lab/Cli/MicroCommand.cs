@@ -111,6 +111,7 @@ public static class MicroCommand
         {
             if (File.Exists(Path.Combine(dir, PairedMicro.TurnsFile)))
                 throw new OutputPathException($"--out '{outOption ?? dir}' already holds a paired run ({PairedMicro.TurnsFile}): choose another directory");
+            foreach (string name in selected.Where(a => a != "hakmem")) NativeAllocator.Load(BackendInfo.Get(name)); // a library that does not load is refused before anything is written
             dir = OutputPaths.ForDirectory("--out", outOption ?? dir);
             PairedMicro.Run(selected, rounds, dir, Console.Out, Console.Error);
         }

@@ -90,6 +90,7 @@ public class BadInputTests : IDisposable
         { "micro --job paired --allocators system", "needs hakmem among --allocators" },
         { "micro --job paired --allocators hakmem", "needs a second backend" },
         { "micro --job paired --allocators hakmem,system --out {file}", "is a file" },
+        { "micro --job paired --allocators hakmem,lib:{file}", "does not load" },
         { "repro {set} nosuch", "no run 'nosuch'" },
         { "repro {fixtures}/nope m", "does not exist" },
         { "repro {set} m --runs 0", "--runs '0' is not valid" },
