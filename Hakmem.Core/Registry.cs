@@ -32,8 +32,6 @@ internal unsafe struct Registry
         return r;
     }
 
-    public readonly bool IsCreated => _slabs != null;
-
     /// <summary>The record of the slot holding <paramref name="p"/> in this table: p's own when p lies in a
     /// registered SuperSlab; otherwise another slot's or an unused one, which refuses p in the block check.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

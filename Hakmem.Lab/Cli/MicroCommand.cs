@@ -113,6 +113,8 @@ public static class MicroCommand
                 throw new OutputPathException($"--out '{outOption ?? dir}' already holds a paired run ({PairedMicro.TurnsFile}): choose another directory");
             foreach (string name in selected.Where(a => a != "hakmem")) NativeAllocator.Load(BackendInfo.Get(name)); // a library that does not load is refused before anything is written
             dir = OutputPaths.ForDirectory("--out", outOption ?? dir);
+            // Ctrl-C ends the process (exit 130); the files are written whole at the end, so none is half-written.
+            Console.CancelKeyPress += (_, _) => Console.Error.WriteLine($"hklab micro: interrupted: nothing written (the paired results are written when every round is done)");
             PairedMicro.Run(selected, rounds, dir, Console.Out, Console.Error);
         }
         catch (Exception e) when (e is BackendUnavailableException or OutputPathException)

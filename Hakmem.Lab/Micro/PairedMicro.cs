@@ -3,6 +3,7 @@ using System.Globalization;
 using Hakmem.Lab.Backends;
 using Hakmem.Lab.Compare;
 using Hakmem.Lab.Output;
+using Hakmem.Lab.Results;
 using Hakmem.Workloads;
 
 namespace Hakmem.Lab.Micro;
@@ -75,7 +76,7 @@ public static class PairedMicro
                 var byRound = other.ToDictionary(t => t.Round, t => t.NsPerOp);
                 var pairs = hakmem.Where(h => byRound.ContainsKey(h.Round)).ToList();
                 var e = SignedRankTest.Estimate(pairs.Select(h => h.NsPerOp).ToList(), pairs.Select(h => byRound[h.Round]).ToList(), 0.05, 0.05);
-                double hk = Median(hakmem.Select(t => t.NsPerOp));
+                double hk = Estimators.Median(hakmem.Select(t => t.NsPerOp).ToList());
                 ratios.Add(new Ratio(g.Key.Benchmark, g.Key.Size, other.Key, hk, e.Ratio, e.Low, e.High));
             }
         }
@@ -99,12 +100,6 @@ public static class PairedMicro
             lines.Add(string.Create(CultureInfo.InvariantCulture, $"| {g.Key.Benchmark} | {g.Key.Size} | {g.First().HakmemNs:0.00} | {string.Join(" | ", cells)} |"));
         }
         return lines;
-    }
-
-    private static double Median(IEnumerable<double> values)
-    {
-        var v = values.Order().ToArray();
-        return v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
     }
 
     /// <summary>One backend ready to measure: its allocator attached to this thread, its loops compiled for it.</summary>
@@ -144,10 +139,11 @@ public static class PairedMicro
 
         public override double NsPerOp(string benchmark, int size, int reps)
         {
+            bool pair = benchmark == "Pair";
             long start = Stopwatch.GetTimestamp();
             for (int i = 0; i < reps; i++)
             {
-                if (benchmark == "Pair") AllocFreeBenchmarks.Pairs(ref _allocator, (nuint)size);
+                if (pair) AllocFreeBenchmarks.Pairs(ref _allocator, (nuint)size);
                 else AllocFreeBenchmarks.Batches(ref _allocator, (nuint)size, _batch);
             }
             return Stopwatch.GetElapsedTime(start).TotalNanoseconds / ((double)reps * AllocFreeBenchmarks.Operations);
