@@ -79,7 +79,15 @@ public sealed record AbSide(string Label, string Spec, string Build, WorkerComma
             Git.Run(repo, "worktree", "add", "--detach", "--force", worktree, commit);
             try
             {
-                DotnetBuild(Path.Combine(worktree, "Hakmem.Lab", "Hakmem.Lab.csproj"), temp, label, spec);
+                try
+                {
+                    DotnetBuild(Path.Combine(worktree, "Hakmem.Lab", "Hakmem.Lab.csproj"), temp, label, spec);
+                }
+                catch
+                {
+                    if (Directory.Exists(temp)) Directory.Delete(temp, true); // a failed build leaves nothing in the cache
+                    throw;
+                }
                 Directory.CreateDirectory(Path.GetDirectoryName(cache)!);
                 try
                 {

@@ -54,11 +54,20 @@ public static class AbCommand
             int orderSeed = r.GetValue(seed) ?? Random.Shared.Next();
             string commandLine = "hklab " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
             using var dir = ResultDirectory.Open("--out", r.GetValue(output) ?? Path.Combine("results", $"ab-{DateTime.UtcNow:yyyyMMdd-HHmmss}"),
-                r.GetValue(force) ? ExistingSet.Force : ExistingSet.Refuse, commandLine);
+                r.GetValue(force) ? ExistingSet.Force : ExistingSet.Refuse, commandLine, resumable: false);
             if (dir.MovedAside != null) Console.WriteLine($"the result set in {dir.Path} was moved aside to {dir.MovedAside}");
 
-            var sideA = AbSide.Prepare(sourceA, Console.Out);
-            var sideB = AbSide.Prepare(sourceB, Console.Out);
+            AbSide sideA, sideB;
+            try
+            {
+                sideA = AbSide.Prepare(sourceA, Console.Out);
+                sideB = AbSide.Prepare(sourceB, Console.Out);
+            }
+            catch
+            {
+                dir.RemoveIfUnused(); // a side that does not build leaves no empty result directory behind
+                throw;
+            }
             var pairs = AbPlan.Pairs(cells, def.Runs, orderSeed);
             string id = "ab" + MatrixDefinition.Id(cells, def.Runs)[..14];
             var meta = new ResultMeta

@@ -32,7 +32,7 @@ public static class MergeCommand
             string outText = r.GetValue(output)!;
             if (sources.Contains(Path.GetFullPath(outText.Length > 0 ? outText : ".").TrimEnd('/')))
                 throw new OutputPathException($"--out '{outText}' is one of the shards being merged: merge never writes over its inputs");
-            using var dir = ResultDirectory.Open("--out", outText, r.GetValue(force) ? ExistingSet.Force : ExistingSet.Refuse, "hklab merge");
+            using var dir = ResultDirectory.Open("--out", outText, r.GetValue(force) ? ExistingSet.Force : ExistingSet.Refuse, "hklab merge", resumable: false);
             if (dir.MovedAside != null) Console.WriteLine($"the result set in {dir.Path} was moved aside to {dir.MovedAside}");
             RunsCsv.Write(Path.Combine(dir.Path, RunsCsv.RunsFile), set.Runs);
             var summaries = ResultSet.WriteSummaries(dir.Path, set.Runs, set.Meta);

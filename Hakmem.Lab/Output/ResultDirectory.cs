@@ -14,10 +14,11 @@ public enum ExistingSet
     Force,
 }
 
-/// <summary>A result directory with one owner at a time. Opening it checks the path, refuses a directory
-/// that holds a result set unless told to resume it or move it aside, and takes the lock file
-/// (<c>.hklab.lock</c>, created exclusively, holding the owner's pid) that keeps a second writer out
-/// until <see cref="Dispose"/>. A lock whose process is gone is stale and taken over.</summary>
+/// <summary>A result directory with one owner at a time. Opening it checks the path, takes the directory's
+/// lock (<see cref="FileLock"/>: an exclusive flock on <c>.hklab.lock</c>, held for the owner's whole life
+/// and released by the kernel when it dies, so there is no stale lock and no window between looking and
+/// taking), then refuses a directory that holds a result set unless told to resume it or move it aside.
+/// The pid and command in the lock file only serve the message of whoever finds it taken.</summary>
 public sealed class ResultDirectory : IDisposable
 {
     public const string LockFile = ".hklab.lock";
@@ -25,49 +26,55 @@ public sealed class ResultDirectory : IDisposable
     public string Path { get; }
     /// <summary>Where the set that was there went (with <see cref="ExistingSet.Force"/>), else null.</summary>
     public string? MovedAside { get; }
-    private readonly string _lock;
-    private bool _released;
+    private readonly FileLock _lock;
+    private readonly bool _created;
 
-    private ResultDirectory(string path, string? movedAside)
+    private ResultDirectory(string path, string? movedAside, FileLock held, bool created)
     {
         Path = path;
         MovedAside = movedAside;
-        _lock = System.IO.Path.Combine(path, LockFile);
+        _lock = held;
+        _created = created;
     }
 
     /// <summary>The lock of an existing directory whose files a command rewrites (report, merge into it).</summary>
-    public static ResultDirectory Lock(string dir, string command)
-    {
-        Acquire(dir, dir, command);
-        return new ResultDirectory(dir, null);
-    }
+    public static ResultDirectory Lock(string dir, string command) => new(dir, null, Acquire(dir, dir, command), false);
 
     public static bool HoldsResultSet(string dir) =>
         File.Exists(System.IO.Path.Combine(dir, RunsCsv.RunsFile)) || File.Exists(System.IO.Path.Combine(dir, RunsCsv.MetaFile));
 
-    public static ResultDirectory Open(string option, string? path, ExistingSet existing, string command)
+    /// <summary>Whether another process writes in <paramref name="dir"/> now.</summary>
+    public static bool IsLocked(string dir) => FileLock.IsHeld(System.IO.Path.Combine(dir, LockFile));
+
+    /// <summary>The result directory at <paramref name="path"/>, locked. <paramref name="resumable"/>: the
+    /// command has --resume (the refusal names only the options that exist).</summary>
+    public static ResultDirectory Open(string option, string? path, ExistingSet existing, string command, bool resumable = true)
     {
+        bool created = !Directory.Exists(path ?? "");
         string dir = OutputPaths.ForDirectory(option, path);
-        Acquire(dir, path!, command);
+        var held = Acquire(dir, path!, command);
         string? aside = null;
         if (HoldsResultSet(dir))
         {
             switch (existing)
             {
                 case ExistingSet.Refuse:
-                    Release(dir);
+                    held.Dispose();
                     throw new OutputPathException($"{option} '{path}' already holds a result set ({Describe(dir)}): "
-                        + "--resume continues it, --force moves it aside and starts over");
+                        + (resumable ? "--resume continues it, --force moves it aside and starts over" : "--force moves it aside and starts over, or give another --out"));
                 case ExistingSet.Force:
                     aside = $"{dir.TrimEnd(System.IO.Path.DirectorySeparatorChar)}.old-{DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture)}";
-                    Release(dir);
+                    // The set moves away with its lock file, still held: no writer gets into it meanwhile.
                     Directory.Move(dir, aside);
                     Directory.CreateDirectory(dir);
-                    Acquire(dir, path!, command);
+                    var fresh = Acquire(dir, path!, command);
+                    held.Dispose();
+                    File.Delete(System.IO.Path.Combine(aside, LockFile));
+                    held = fresh;
                     break;
             }
         }
-        return new ResultDirectory(dir, aside);
+        return new ResultDirectory(dir, aside, held, created);
     }
 
     private static string Describe(string dir)
@@ -78,63 +85,30 @@ public sealed class ResultDirectory : IDisposable
         return meta is { MatrixId.Length: > 0 } ? $"matrix {meta.MatrixId}, {runs}" : runs;
     }
 
-    private static void Acquire(string dir, string path, string command)
+    private static FileLock Acquire(string dir, string path, string command)
     {
         string file = System.IO.Path.Combine(dir, LockFile);
-        for (int attempt = 0; ; attempt++)
-        {
-            try
-            {
-                using var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.Read);
-                using var writer = new StreamWriter(stream);
-                writer.Write(FormattableString.Invariant($"{Environment.ProcessId} {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {command}\n"));
-                return;
-            }
-            catch (IOException) when (File.Exists(file) && attempt < 3)
-            {
-                string holder = ReadHolder(file);
-                if (int.TryParse(holder.Split(' ')[0], NumberStyles.None, CultureInfo.InvariantCulture, out int pid) && IsHklab(pid))
-                    throw new OutputPathException($"'{path}' is being written by another hklab (pid {pid}, since {holder.Split(' ').ElementAtOrDefault(1)}: "
-                        + $"{string.Join(' ', holder.Split(' ').Skip(2))}); wait for it, or write elsewhere");
-                try { File.Delete(file); } catch (IOException) { } // stale: its owner is gone
-            }
-        }
+        var held = FileLock.TryExclusive(file, FormattableString.Invariant($"{Environment.ProcessId} {DateTimeOffset.UtcNow:yyyy-MM-ddTHH:mm:ssZ} {command}\n"));
+        if (held != null) return held;
+        var holder = FileLock.ReadHolder(file).Split(' ');
+        string who = holder.Length >= 3 ? $" (pid {holder[0]}, since {holder[1]}: {string.Join(' ', holder.Skip(2))})" : "";
+        throw new OutputPathException($"'{path}' is being written by another hklab{who}; wait for it, or write elsewhere");
     }
 
-    private static string ReadHolder(string file)
+    /// <summary>A command that failed before writing anything (a side that does not build) removes the
+    /// directory it created, so nothing is left behind; a directory that holds anything stays.</summary>
+    public void RemoveIfUnused()
     {
+        if (!_created) return;
+        _lock.Dispose();
         try
         {
-            return File.ReadAllText(file).Trim();
+            if (!Directory.EnumerateFileSystemEntries(Path).Any()) Directory.Delete(Path);
         }
         catch (IOException)
         {
-            return "";
         }
     }
 
-    /// <summary>A live process that is an hklab (a reused pid of something else does not hold the lock).</summary>
-    private static bool IsHklab(int pid)
-    {
-        try
-        {
-            return File.ReadAllText($"/proc/{pid}/cmdline").Contains("hklab", StringComparison.Ordinal);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            return false;
-        }
-    }
-
-    private static void Release(string dir)
-    {
-        try { File.Delete(System.IO.Path.Combine(dir, LockFile)); } catch (IOException) { }
-    }
-
-    public void Dispose()
-    {
-        if (_released) return;
-        _released = true;
-        Release(Path);
-    }
+    public void Dispose() => _lock.Dispose();
 }

@@ -157,6 +157,55 @@ public class AbTests
     }
 
     [Fact]
+    public void A_side_that_does_not_build_leaves_no_cache_entry_worktree_or_result_directory()
+    {
+        string root = Hklab.TempDir("ab-broken");
+        try
+        {
+            string repo = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+            string clone = Path.Combine(root, "clone");
+            Assert.Equal(0, Hklab.Start("git", ["clone", "-q", repo, clone]).ExitCode);
+            File.AppendAllText(Path.Combine(clone, "Hakmem.Lab", "Program.cs"), "\nthis does not compile\n");
+            Assert.Equal(0, Hklab.Start("git", ["-C", clone, "-c", "user.name=t", "-c", "user.email=t@t", "commit", "-qam", "broken"]).ExitCode);
+            var env = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = Path.Combine(root, "cache") };
+            string dir = Path.Combine(root, "ab");
+            var o = Hklab.Start(Hklab.Command.FileName, ["ab", "HEAD", "HEAD", .. Small("--runs", "2", "--out", dir)], env, clone);
+            Assert.Equal(2, o.ExitCode);
+            Assert.Contains("side A 'HEAD' does not build", o.Stderr);
+            Assert.False(Directory.Exists(dir), "an empty result directory was left");
+            string abCache = Path.Combine(root, "cache", "hklab", "ab");
+            Assert.Empty(Directory.Exists(abCache) ? Directory.GetFileSystemEntries(abCache) : []);
+            Assert.Single(Hklab.Start("git", ["-C", clone, "worktree", "list"]).Stdout.Trim().Split('\n'));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public void The_refusal_of_an_existing_set_names_only_options_ab_has()
+    {
+        string root = Hklab.TempDir("ab-existing");
+        try
+        {
+            string dir = Path.Combine(root, "ab");
+            Directory.CreateDirectory(dir);
+            File.WriteAllText(Path.Combine(dir, RunsCsv.MetaFile), "{}");
+            string build = Path.GetDirectoryName(Hklab.Command.FileName)!;
+            var o = Hklab.Run("ab", build, build, "--workloads", "random_mixed", "--allocators", "hakmem", "--out", dir);
+            Assert.Equal(2, o.ExitCode);
+            Assert.Contains("already holds a result set", o.Stderr);
+            Assert.Contains("--force", o.Stderr);
+            Assert.DoesNotContain("--resume", o.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void Ab_of_two_malloc_libraries_runs_a_program_on_each_in_pairs()
     {
         string root = Hklab.TempDir("ab-lib");
