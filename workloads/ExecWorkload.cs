@@ -40,6 +40,24 @@ public sealed record ExecWorkload(IReadOnlyList<string> Template, int ThreadCoun
         return new ExecWorkload(words, 1);
     }
 
+    /// <summary>The words as one command line that <see cref="Split"/> gives back exactly: a plain word as it
+    /// is, any other in single quotes, with a single quote itself written "'" (quoted parts join in a word).</summary>
+    public static string Format(IReadOnlyList<string> words) => string.Join(' ', words.Select(Quote));
+
+    private static string Quote(string word)
+    {
+        if (word.Length > 0 && word.All(c => !char.IsWhiteSpace(c) && c is not ('\'' or '"'))) return word;
+        if (word.Length == 0) return "''";
+        var parts = word.Split('\'');
+        var sb = new StringBuilder();
+        for (int i = 0; i < parts.Length; i++)
+        {
+            if (i > 0) sb.Append("\"'\"");
+            if (parts[i].Length > 0) sb.Append('\'').Append(parts[i]).Append('\'');
+        }
+        return sb.ToString();
+    }
+
     /// <summary>Words separated by spaces; '...' and "..." group (the quotes are dropped).</summary>
     public static List<string> Split(string command)
     {

@@ -13,6 +13,8 @@ namespace Hakmem.Lab.Cli;
 public static class CanariesCommand
 {
     public const double RequiredDetection = 0.9;
+    /// <summary>The fewest runs in which one missed detection still leaves 90%: below it the rule means "every run".</summary>
+    public const int MinRunsForRule = 10;
 
     public static Command Create()
     {
@@ -91,8 +93,11 @@ public static class CanariesCommand
             }
             foreach (var line in lines) Console.WriteLine(line);
             Console.WriteLine($"runs written to {records.Path}; the evidence of each failed run is in {Path.Combine(resultDir, FailureArtifacts.Folder)}");
-            Console.WriteLine(pass ? $"canaries: every canary detected in at least {RequiredDetection:P0} of its runs, every clean cell ok"
+            Console.WriteLine(pass ? $"canaries: every canary detected in at least {RequiredDetection * 100:0}% of its {n} runs, every clean cell ok"
                 : "canaries: FAILED (a canary went undetected too often, or a clean cell did not stay ok)");
+            if (n < MinRunsForRule)
+                Console.WriteLine($"canaries: --runs {n} is too few to show the {RequiredDetection * 100:0}% rule: that takes at least {MinRunsForRule} runs "
+                    + $"(below that, one missed detection is more than {(1 - RequiredDetection) * 100:0}%); the verdict above is of these {n} runs only");
             return cancel.IsCancellationRequested ? 130 : pass ? 0 : 1;
         }));
         return cmd;

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Hakmem.Lab.Backends;
 using Hakmem.Lab.Matrix;
 using Hakmem.Lab.Running;
+using Hakmem.Workloads;
 
 namespace Hakmem.Lab.Cli;
 
@@ -58,7 +59,9 @@ public sealed class MatrixOptions
         var execs = (r.GetValue(Exec) ?? []).Select(e => MatrixDefinition.ExecPrefix + e).ToList();
         // Programs given and no workloads named: the programs alone.
         var ws = (ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? (execs.Count > 0 ? [] : MatrixDefinition.DefaultWorkloads)).Concat(execs).ToList();
-        foreach (var w in ws) MatrixDefinition.BaseWorkload(w, quick); // unknown names fail here, before anything runs
+        var bases = ws.Select(w => (Entry: w, Spec: MatrixDefinition.BaseWorkload(w, quick))).ToList(); // unknown names fail here, before anything runs
+        foreach (var (_, spec) in bases)
+            if (spec is ExecWorkload exec) ProgramPath.Check(exec.Template);
         var regex = ProgramPattern(r.GetValue(OpsRegex));
         var envs = EnvAssignments.Product((r.GetValue(Env) ?? []).Select(e => EnvAssignments.Parse(e, axis: true)).ToList());
         bool programsOnly = ws.All(w => w.StartsWith(MatrixDefinition.ExecPrefix, StringComparison.Ordinal));
@@ -69,8 +72,32 @@ public sealed class MatrixOptions
             ListOption.Ints("--threads", r.GetValue(Threads), MatrixDefinition.DefaultThreads, 1, 1024),
             r.GetValue(Runs) ?? (quick ? MatrixDefinition.QuickRuns : defaultRuns), quick, HakmemOptions.FromEnvironment())
         { Envs = envs, OpsRegex = regex };
+        ThreadsAxis(r.GetValue(Threads), bases);
         return def;
     }
+
+    /// <summary>A --threads given on purpose must reach a workload: refused when none takes a thread count,
+    /// said once for those that do not (they run once, with their own command line).</summary>
+    private static void ThreadsAxis(string? given, IReadOnlyList<(string Entry, WorkloadSpec Spec)> workloads)
+    {
+        if (given == null) return;
+        var deaf = workloads.Where(w => !MatrixDefinition.TakesThreads(w.Entry, w.Spec)).Select(w => Describe(w.Entry, w.Spec)).ToList();
+        if (deaf.Count == 0) return;
+        if (deaf.Count == workloads.Count)
+            throw new ArgumentException($"--threads '{given}' reaches none of the workloads: {string.Join("; ", deaf)}");
+        // Single-threaded workloads are known to be; a program or a scenario that ignores the axis is said.
+        var surprising = workloads.Where(w => !MatrixDefinition.TakesThreads(w.Entry, w.Spec) && (w.Spec is ExecWorkload || !WorkloadSpec.Names.Contains(w.Entry)))
+            .Select(w => Describe(w.Entry, w.Spec)).ToList();
+        if (surprising.Count > 0)
+            Console.Error.WriteLine($"hklab: --threads '{given}' does not apply to {string.Join("; ", surprising)}: each runs once per other axis");
+    }
+
+    private static string Describe(string entry, WorkloadSpec spec) => spec switch
+    {
+        ExecWorkload exec => $"exec '{string.Join(' ', exec.Template)}' (no {ExecWorkload.Placeholder} in its command)",
+        _ when !WorkloadSpec.Names.Contains(entry) => $"the scenario {entry} (it keeps its own command line)",
+        _ => $"{entry} (single-threaded)",
+    };
 
     /// <summary>The cells, refused when the plan is past <see cref="MaxPlannedRuns"/> (times <paramref name="perRun"/>
     /// processes a run: 2 for ab).</summary>

@@ -59,7 +59,11 @@ public static class RunCommand
             var spec = WorkloadSpec.Parse(name, command != null ? [command] : given);
             if (r.GetValue(threads) is int t) spec = spec.WithThreads(t);
             var backend = BackendInfo.Get(r.GetValue(allocator) ?? (spec is ExecWorkload ? "system" : "hakmem"));
-            if (spec is ExecWorkload) backend.Preload(); // hakmem and bump have no library to preload: refused now, not in every run
+            if (spec is ExecWorkload program)
+            {
+                backend.Preload(); // hakmem and bump have no library to preload: refused now, not in every run
+                ProgramPath.Check(program.Template);
+            }
             var assignments = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (var e in r.GetValue(env) ?? [])
             {

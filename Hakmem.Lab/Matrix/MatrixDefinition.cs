@@ -55,6 +55,11 @@ public sealed record MatrixDefinition(
         _ => WorkloadSpec.Parse(name, []), // a scenario: its own command line
     };
 
+    /// <summary>Whether a workload entry runs once per value of the threads axis: the threaded workloads by
+    /// name, and a program whose command has {threads}; a scenario keeps its own command line.</summary>
+    public static bool TakesThreads(string entry, WorkloadSpec baseSpec) =>
+        baseSpec is ExecWorkload exec ? exec.HasThreads : WorkloadSpec.Names.Contains(entry) && baseSpec is not (RandomMixed or LargeMixed);
+
     public IReadOnlyList<Cell> Expand()
     {
         var cells = new List<Cell>();
@@ -62,7 +67,7 @@ public sealed record MatrixDefinition(
         {
             var baseSpec = BaseWorkload(w, Quick);
             bool exec = baseSpec is ExecWorkload;
-            bool threaded = exec ? ((ExecWorkload)baseSpec).HasThreads : WorkloadSpec.Names.Contains(w) && baseSpec is not (RandomMixed or LargeMixed);
+            bool threaded = TakesThreads(w, baseSpec);
             var specs = threaded ? Threads.Select(t => baseSpec.WithThreads(t)).ToList() : [baseSpec];
             // A program runs on a native allocator preloaded into it: hakmem and bump have none.
             var allocators = exec ? Allocators.Where(a => BackendInfo.Get(a).IsNative).ToList() : Allocators;

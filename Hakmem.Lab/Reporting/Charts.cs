@@ -164,12 +164,30 @@ public static class Charts
         return plot;
     }
 
+    /// <summary>Each chart is drawn into a temporary file beside its target and renamed over it: a full disk
+    /// leaves the chart that was there (or none), never a cut-off or empty one.</summary>
     private static IEnumerable<string> Save(string dir, string name, Plot plot)
     {
         string png = Path.Combine(dir, name + ".png"), svg = Path.Combine(dir, name + ".svg");
-        plot.SavePng(png, Width, Height);
-        plot.SaveSvg(svg, Width, Height);
+        Whole(png, temp => plot.SavePng(temp, Width, Height));
+        Whole(svg, temp => plot.SaveSvg(temp, Width, Height));
         return [png, svg];
+    }
+
+    private static void Whole(string target, Action<string> write)
+    {
+        string temp = Path.Combine(Path.GetDirectoryName(target)!, $".{Path.GetFileNameWithoutExtension(target)}.{Environment.ProcessId}.tmp{Path.GetExtension(target)}");
+        try
+        {
+            write(temp);
+            using (var f = new FileStream(temp, FileMode.Open, FileAccess.ReadWrite)) f.Flush(flushToDisk: true);
+            File.Move(temp, target, overwrite: true);
+        }
+        catch
+        {
+            try { File.Delete(temp); } catch (IOException) { }
+            throw;
+        }
     }
 
     private static string Slug(string s) =>

@@ -13,7 +13,9 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
     {
         bool hk = spec.Backend.IsHakmem;
         var o = spec.Hakmem;
-        return new CellKey(workload.Name, string.Join(' ', workload.Arguments), spec.Backend.Name,
+        // A program's words are written so that they split back exactly (repro runs the very command).
+        string args = workload is Hakmem.Workloads.ExecWorkload ? Hakmem.Workloads.ExecWorkload.Format(workload.Arguments) : string.Join(' ', workload.Arguments);
+        return new CellKey(workload.Name, args, spec.Backend.Name,
             hk ? o.FastCap : null,
             hk ? Running.RunSpec.OnOff(o.TlsSll) : "",
             hk ? Running.RunSpec.OnOff(o.TlsList) : "",

@@ -30,7 +30,8 @@ public static class RunsCsv
             if (r.RunId.Length > 0 && !seen.TryAdd(r.RunId, line))
                 throw new CsvInputException($"{At("run_id")}: run '{r.RunId}' is also on line {seen[r.RunId]}: a run recorded twice would count twice");
         }
-        return rows.Select(x => x.Record).ToList();
+        // Outcomes are one word each way: read whatever the case (a spreadsheet's OK), counted and written lower case.
+        return rows.Select(x => x.Record with { Outcome = OutcomeNames.Parse(x.Record.Outcome).Name() }).ToList();
     }
 
     public static IReadOnlyList<string> Columns { get; } = Csv.Columns<RunRecord>();

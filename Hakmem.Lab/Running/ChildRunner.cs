@@ -127,11 +127,13 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
             }
             catch (OperationCanceledException)
             {
-                timedOut = !cancel.IsCancellationRequested;
                 peakSeen = Math.Max(peakSeen, PeakRssOf(process.Id));
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                bool exitedFirst = process.HasExited;
+                if (!exitedFirst)
+                    try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
                 await process.WaitForExitAsync(CancellationToken.None);
                 cancel.ThrowIfCancellationRequested();
+                timedOut = Classifier.KilledAtTimeout(limitReached: true, exitedFirst, Classifier.SignalOf(process.ExitCode));
             }
         }
         double wall = clock.Elapsed.TotalSeconds;

@@ -44,6 +44,11 @@ public static class Classifier
         return reported with { Message = $"{reported.Message}; then {text}" };
     }
 
+    /// <summary>Whether a run that reached its time limit really was killed by it: the limit passed, the process
+    /// had not exited on its own before the kill, and what ended it was the kill's SIGKILL. A program that
+    /// exits as its timeout fires ended by itself and is classified by how it ended.</summary>
+    public static bool KilledAtTimeout(bool limitReached, bool exitedFirst, int? signal) => limitReached && !exitedFirst && signal == 9;
+
     /// <summary>The exit status a worker ends with after this report.</summary>
     public static int ExpectedExitCode(WorkerReport report) => report.Status == "error" ? 2 : 0;
 

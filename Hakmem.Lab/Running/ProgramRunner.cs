@@ -36,12 +36,12 @@ public static unsafe partial class ProgramRunner
             var clock = Stopwatch.StartNew();
             int pid = Spawn(argv, env, outFile, errFile);
             using var exited = new ManualResetEventSlim();
-            bool timedOut = false;
+            bool fired = false;
             var watchdog = new Thread(() =>
             {
                 if (!exited.Wait(timeout))
                 {
-                    timedOut = true;
+                    fired = true;
                     kill(-pid, SigKill);
                 }
             }) { IsBackground = true };
@@ -58,6 +58,7 @@ public static unsafe partial class ProgramRunner
             long maxRss = BitConverter.ToInt64(usage, RusageMaxRssOffset);
             int? signal = (status & 0x7f) is int s and > 0 and < 0x7f ? s : null;
             int exitCode = signal is int sig ? 128 + sig : (status >> 8) & 0xff;
+            bool timedOut = Classifier.KilledAtTimeout(fired, exitedFirst: false, signal);
             return new ProgramEnd(exitCode, signal, timedOut, seconds, maxRss, ReadTail(outFile), ReadTail(errFile));
         }
         finally

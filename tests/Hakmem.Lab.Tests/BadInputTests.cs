@@ -95,6 +95,15 @@ public class BadInputTests : IDisposable
         { "repro {fixtures}/nope m", "does not exist" },
         { "repro {set} m --runs 0", "--runs '0' is not valid" },
         { "ab . .", "is neither a git checkout of hklab nor a build directory" },
+        // programs that cannot run, refused before the first run (never an error run naming an internal tool)
+        { "run --exec ./nosuch", "the program './nosuch' does not exist" },
+        { "run --exec {file}", "is not executable (chmod +x" },
+        { "run --exec {fixtures}", "is a directory, not a program" },
+        { "run --exec nosuchprogram-hklab", "no program 'nosuchprogram-hklab' in PATH" },
+        { "matrix --exec ./nosuch --allocators system", "the program './nosuch' does not exist" },
+        // a thread axis that reaches nothing
+        { "matrix --workloads random_mixed --threads 1,2", "--threads '1,2' reaches none of the workloads: random_mixed (single-threaded)" },
+        { "matrix --exec /bin/true --allocators system --threads 1,2", "(no {threads} in its command)" },
         { "ab lib:{fixtures}/nope.so lib:{fixtures}/nope.so", "nope.so does not exist" },
     };
 

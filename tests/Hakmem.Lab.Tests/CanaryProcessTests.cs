@@ -64,6 +64,14 @@ public class CanaryProcessTests
     }
 
     [Fact]
+    public void Canaries_say_when_their_runs_are_too_few_to_show_the_90_percent_rule()
+    {
+        var o = Hklab.Run("canaries", "--only", "registry-miss", "--runs", "1", "--csv", Path.Combine(Hklab.TempDir("canaries-few"), "runs.csv"));
+        Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+        Assert.Contains("--runs 1 is too few to show the 90% rule: that takes at least 10 runs", o.Stdout);
+    }
+
+    [Fact]
     public void Canaries_command_refuses_an_unknown_name()
     {
         var o = Hklab.Run("canaries", "--only", "nosuch");

@@ -83,6 +83,17 @@ public class ClassifierTests
         Assert.Equal(Outcome.Error, Of(2, "", Reported("error")).Outcome);
     }
 
+    [Theory]
+    [InlineData(true, false, 9, true)]    // the limit passed and the kill ended it
+    [InlineData(true, true, null, false)] // it had exited by itself when the limit passed
+    [InlineData(true, false, null, false)] // the kill went out, but the program had already ended with its own status
+    [InlineData(true, false, 11, false)]  // it crashed on its own just as the limit passed
+    [InlineData(false, false, 9, false)]  // killed by someone else before its limit: not a timeout
+    public void Only_a_run_the_timeouts_kill_ended_is_a_timeout(bool limitReached, bool exitedFirst, int? signal, bool timeout)
+    {
+        Assert.Equal(timeout, Classifier.KilledAtTimeout(limitReached, exitedFirst, signal));
+    }
+
     [Fact]
     public void Timeout_wins_and_says_the_signal_used()
     {

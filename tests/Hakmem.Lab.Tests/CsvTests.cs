@@ -81,6 +81,23 @@ public class CsvTests
     }
 
     [Fact]
+    public void Outcomes_are_read_whatever_their_case_and_counted_as_the_outcome_they_name()
+    {
+        string path = Write(Header + "\n" + Row("a-1", outcome: "OK") + "\n" + Row("a-2", outcome: "Crash") + "\n" + Row("a-3", outcome: "leak") + "\n");
+        try
+        {
+            var runs = RunsCsv.Read(path);
+            Assert.Equal(["ok", "crash", "leak"], runs.Select(r => r.Outcome));
+            var cell = Assert.Single(Summarizer.Summarize(runs));
+            Assert.Equal((1, 1, 1, 1), (cell.Ok, cell.Crash, cell.Leak, cell.Failures));
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void A_runs_file_with_CRLF_line_ends_and_quoted_fields_is_read()
     {
         string path = Write(Header + "\r\n" + Row("a-1", message: "\"free(): invalid pointer, then \"\"abort\"\"\r\nsecond line\"") + "\r\n" + Row("a-2") + "\r\n");

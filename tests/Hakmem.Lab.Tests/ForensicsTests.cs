@@ -127,6 +127,31 @@ public class ForensicsTests
     }
 
     [Fact]
+    public void Repro_of_a_program_runs_the_very_command_recorded_quotes_and_all()
+    {
+        string root = Hklab.TempDir("repro-exec");
+        try
+        {
+            string csv = Path.Combine(root, "runs.csv");
+            // The program prints its words one per line, the last one last, and fails: its last stderr line is the message.
+            string command = "sh -c 'for w in \"$@\"; do echo \"[$w]\" >&2; done; exit 3' x 'a  b' \"it's\"";
+            var first = Hklab.Run("run", "--exec", command, "--csv", csv);
+            Assert.Equal(1, first.ExitCode);
+            var record = Assert.Single(RunsCsv.Read(csv));
+            Assert.Contains("exited with code 3: [it's]", record.Message);
+            var again = Hklab.Run("repro", csv, record.RunId);
+            Assert.Equal(1, again.ExitCode);
+            Assert.Contains("exited with code 3: [it's]", again.Stdout);
+            var spec = Cli.ReproCommand.SpecOf(record, null);
+            Assert.Equal(["sh", "-c", "for w in \"$@\"; do echo \"[$w]\" >&2; done; exit 3", "x", "a  b", "it's"], spec.Parse().Arguments);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void Repro_rebuilds_the_spec_of_a_run_from_its_columns()
     {
         var record = new RunRecord

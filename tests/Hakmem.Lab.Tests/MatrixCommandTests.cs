@@ -52,4 +52,23 @@ public class MatrixCommandTests
         Assert.Contains(value.Split(',')[^1], o.Stderr);
         Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "hklab-never")));
     }
+
+    [Fact]
+    public void A_program_that_cannot_take_the_thread_axis_is_said_and_runs_once()
+    {
+        string dir = Path.Combine(Hklab.TempDir("threads-axis"), "set");
+        try
+        {
+            var o = Hklab.Run("matrix", "--quick", "--workloads", "larson", "--exec", "/bin/true", "--allocators", "system", "--threads", "1,2", "--runs", "1", "--out", dir);
+            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+            Assert.Contains("--threads '1,2' does not apply to exec '/bin/true' (no {threads} in its command)", o.Stderr);
+            var runs = Results.RunsCsv.Read(Path.Combine(dir, Results.RunsCsv.RunsFile));
+            Assert.Equal(2, runs.Count(r => r.Workload == "larson"));
+            Assert.Single(runs, r => r.Workload == "exec");
+        }
+        finally
+        {
+            Directory.Delete(Path.GetDirectoryName(dir)!, true);
+        }
+    }
 }

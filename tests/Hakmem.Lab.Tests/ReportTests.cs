@@ -55,6 +55,36 @@ public class ReportTests
     }
 
     [Fact]
+    public void On_a_full_disk_report_leaves_no_cut_off_or_empty_chart()
+    {
+        if (Environment.UserName != "root") return; // mounting a small tmpfs needs root
+        string mount = Hklab.TempDir("report-full");
+        if (Hklab.Start("mount", ["-t", "tmpfs", "-o", "size=24k", "tmpfs", mount]).ExitCode != 0)
+        {
+            Directory.Delete(mount);
+            return;
+        }
+        try
+        {
+            var runs = Enumerable.Range(1, 5).Select(i => new RunRecord
+            {
+                RunId = $"r{i}", Workload = "random_mixed", Args = "10 10 1", Allocator = "system", Threads = 1, Run = i, Outcome = "ok", OpsPerSec = 1e6 + i, PeakRssKb = 40_000,
+            }).ToList();
+            RunsCsv.Write(Path.Combine(mount, RunsCsv.RunsFile), runs);
+            var o = Hklab.Run("report", mount);
+            Assert.Equal(1, o.ExitCode);
+            Assert.Contains("No space left on device", Assert.Single(o.Stderr.TrimEnd('\n').Split('\n')));
+            foreach (var chart in Directory.GetFiles(mount).Where(f => f.EndsWith(".png", StringComparison.Ordinal) || f.EndsWith(".svg", StringComparison.Ordinal)))
+                Assert.True(new FileInfo(chart).Length > 1000 && !Path.GetFileName(chart).StartsWith('.'), $"{chart} is cut off or a leftover");
+        }
+        finally
+        {
+            Hklab.Start("umount", [mount]);
+            Directory.Delete(mount, true);
+        }
+    }
+
+    [Fact]
     public void Report_of_a_missing_directory_exits_2()
     {
         var o = Hklab.Run("report", "/nonexistent/hklab-results");

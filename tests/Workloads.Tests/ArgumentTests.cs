@@ -68,6 +68,30 @@ public class ExecWorkloadTests
         Assert.Equal(words, Hakmem.Workloads.ExecWorkload.Split(command));
     }
 
+    [Theory]
+    [InlineData(new[] { "./prog", "plain", "--flag=1" }, "./prog plain --flag=1")]
+    [InlineData(new[] { "./prog", "a b", "" }, "./prog 'a b' ''")]
+    [InlineData(new[] { "prog", "it's", "'", "say \"hi\"" }, "prog 'it'\"'\"'s' \"'\" 'say \"hi\"'")]
+    public void A_command_is_written_so_that_it_splits_back_into_the_very_same_words(string[] words, string expected)
+    {
+        string line = Hakmem.Workloads.ExecWorkload.Format(words);
+        Assert.Equal(expected, line);
+        Assert.Equal(words, Hakmem.Workloads.ExecWorkload.Split(line));
+    }
+
+    [Fact]
+    public void Any_words_split_back_from_their_command_line()
+    {
+        var random = new Random(7);
+        const string alphabet = "ab ' \"\t\\x{}";
+        for (int i = 0; i < 2000; i++)
+        {
+            var words = Enumerable.Range(0, 1 + random.Next(4))
+                .Select(_ => new string(Enumerable.Range(0, random.Next(6)).Select(_ => alphabet[random.Next(alphabet.Length)]).ToArray())).ToArray();
+            Assert.Equal(words, Hakmem.Workloads.ExecWorkload.Split(Hakmem.Workloads.ExecWorkload.Format(words)));
+        }
+    }
+
     [Fact]
     public void Threads_fill_the_placeholder_and_a_command_without_one_refuses_a_thread_count()
     {
