@@ -38,6 +38,7 @@ public sealed class AbRunner(IReadOnlyDictionary<string, RunExecutor> sides, IRe
                 {
                     return done;
                 }
+                if (result.Outcome == Outcome.Refused) throw RunRefusedException.For($"side {side}, {pair.Cell.Key} run {pair.Run}", result.Message);
                 var record = RunRecords.From(pair.Cell.Spec, pair.Cell.Workload, result, pair.Run, RunId(id, pair, side), started)
                     with { Side = side, Order = pair.Order, Build = builds[side] };
                 if (Workers != null)

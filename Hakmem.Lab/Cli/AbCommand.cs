@@ -51,6 +51,7 @@ public static class AbCommand
             // Two libraries: every cell runs on A's library or on B's, on this build's worker.
             if (libraries) def = def with { Allocators = [sourceA.Library!.SpecName] };
             var cells = MatrixOptions.Cells(def, perRun: 2);
+            AmbientSettings.Announce(def.Ambient);
             int orderSeed = r.GetValue(seed) ?? Random.Shared.Next();
             string commandLine = "hklab " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
             using var dir = ResultDirectory.Open("--out", r.GetValue(output) ?? Path.Combine("results", $"ab-{DateTime.UtcNow:yyyyMMdd-HHmmss}"),
@@ -84,7 +85,7 @@ public static class AbCommand
             string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
             var runners = new Dictionary<string, RunExecutor> { ["A"] = Executor(sideA), ["B"] = Executor(sideB) };
             var builds = new Dictionary<string, string> { ["A"] = sideA.Build, ["B"] = sideB.Build };
-            string? writeFailure = null;
+            string? writeFailure = null, refusal = null;
             var runsClock = Stopwatch.StartNew();
             using (var csv = CsvAppender<RunRecord>.Create(runsFile))
             {
@@ -97,6 +98,10 @@ public static class AbCommand
                 {
                     writeFailure = e.Message;
                 }
+                catch (RunRefusedException e)
+                {
+                    refusal = e.Message;
+                }
             }
             var runsTime = runsClock.Elapsed;
             var records = RunsCsv.Read(runsFile);
@@ -108,6 +113,7 @@ public static class AbCommand
             };
             ResultSet.WriteSummaries(dir.Path, records, finalMeta);
             if (writeFailure != null) return CommandGuard.Fail("ab", writeFailure, 1);
+            if (refusal != null) return CommandGuard.Fail("ab", $"{refusal}; the runs before it are in {dir.Path}", 2);
             var rows = ResultSet.Paired(records, finalMeta) ?? [];
             Console.WriteLine(Comparer.Markdown(rows, t, "A", "B"));
             Console.WriteLine(Comparer.Summary(rows, "A", "B"));

@@ -67,6 +67,8 @@ public static class CanariesCommand
                     {
                         withBug = await runner.RunAsync(canary.Injected, timeout, cancel);
                         without = await runner.RunAsync(canary.Target, timeout, cancel);
+                        foreach (var refused in new[] { withBug, without }.Where(x => x.Outcome == Outcome.Refused))
+                            throw RunRefusedException.For($"canary {canary.Name} run {i}", refused.Message);
                     }
                     catch (OperationCanceledException)
                     {

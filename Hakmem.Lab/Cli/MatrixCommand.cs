@@ -35,6 +35,7 @@ public static class MatrixCommand
             var part = r.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.Whole;
             if (r.GetValue(resume) && r.GetValue(force)) throw new ArgumentException("--resume and --force exclude each other: continue the set, or start over");
             var cells = MatrixOptions.Cells(def);
+            AmbientSettings.Announce(def.Ambient);
 
             var plan = MatrixDefinition.Plan(cells, def.Runs);
             var mine = part.Select(plan);
@@ -73,7 +74,7 @@ public static class MatrixCommand
 
             var runner = new ChildRunner(WorkerSnapshot.Pinned);
             var matrix = new MatrixRunner(runner.RunAsync, Console.Out, !Console.IsOutputRedirected) { Worker = WorkerSnapshot.Pinned };
-            string? writeFailure = null;
+            string? writeFailure = null, refusal = null;
             using (csv)
             {
                 try
@@ -83,6 +84,10 @@ public static class MatrixCommand
                 catch (ResultWriteException e)
                 {
                     writeFailure = e.Message;
+                }
+                catch (RunRefusedException e)
+                {
+                    refusal = e.Message;
                 }
             }
             var records = RunsCsv.Read(runsFile);
@@ -98,6 +103,7 @@ public static class MatrixCommand
                 Console.WriteLine($"{records.Count} runs in {summaries.Count} cells: {failed} failed ({errors} of them errors), {leaks} leaked. "
                     + $"See {Path.Combine(dir.Path, RunsCsv.SummaryMarkdown)}");
                 if (writeFailure != null) return CommandGuard.Fail("matrix", writeFailure, 1);
+                if (refusal != null) return CommandGuard.Fail("matrix", $"{refusal}; the runs before it are in {dir.Path}", 2);
                 if (cancel.IsCancellationRequested || interrupted)
                 {
                     Console.Error.WriteLine($"hklab matrix: interrupted after {records.Count} of {mine.Count} runs; the runs so far are in {dir.Path} (--resume continues)");

@@ -60,8 +60,6 @@ public sealed class MatrixOptions
         // Programs given and no workloads named: the programs alone.
         var ws = (ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? (execs.Count > 0 ? [] : MatrixDefinition.DefaultWorkloads)).Concat(execs).ToList();
         var bases = ws.Select(w => (Entry: w, Spec: MatrixDefinition.BaseWorkload(w, quick))).ToList(); // unknown names fail here, before anything runs
-        foreach (var (_, spec) in bases)
-            if (spec is ExecWorkload exec) ProgramPath.Check(exec.Template);
         var regex = ProgramPattern(r.GetValue(OpsRegex));
         var envs = EnvAssignments.Product((r.GetValue(Env) ?? []).Select(e => EnvAssignments.Parse(e, axis: true)).ToList());
         bool programsOnly = ws.All(w => w.StartsWith(MatrixDefinition.ExecPrefix, StringComparison.Ordinal));
@@ -71,7 +69,7 @@ public sealed class MatrixOptions
             ListOption.OnOffs("--p0", r.GetValue(P0), [false, true]),
             ListOption.Ints("--threads", r.GetValue(Threads), MatrixDefinition.DefaultThreads, 1, 1024),
             r.GetValue(Runs) ?? (quick ? MatrixDefinition.QuickRuns : defaultRuns), quick, HakmemOptions.FromEnvironment())
-        { Envs = envs, OpsRegex = regex };
+        { Envs = envs, OpsRegex = regex, Ambient = AmbientSettings.CaptureProcess() };
         ThreadsAxis(r.GetValue(Threads), bases);
         return def;
     }
@@ -104,6 +102,7 @@ public sealed class MatrixOptions
     public static IReadOnlyList<Cell> Cells(MatrixDefinition def, int perRun = 1)
     {
         var cells = def.Expand();
+        foreach (var exec in cells.Select(c => c.Workload).OfType<ExecWorkload>().DistinctBy(e => e.Template[0])) ProgramPath.Check(exec.Template);
         long planned = (long)cells.Count * def.Runs * perRun;
         if (planned > MaxPlannedRuns)
             throw new ArgumentException($"the plan has {planned} runs ({cells.Count} cells x {def.Runs} runs{(perRun > 1 ? $" x {perRun} sides" : "")}), more than {MaxPlannedRuns}: fewer --runs, narrower dimensions{(perRun == 1 ? ", or --shard" : "")}");

@@ -34,6 +34,11 @@ public static class ReproCommand
             if (matches.Count == 0) throw new ArgumentException($"no run '{wanted}' in {file} ({all.Count} runs, e.g. {all.FirstOrDefault()?.RunId ?? "none"})");
             if (matches.Count > 1) throw new ArgumentException($"'{wanted}' is the start of {matches.Count} run ids in {file} ({string.Join(", ", matches.Take(3).Select(x => x.RunId))}, ...): give more of it");
             var record = matches[0];
+            // A run recorded by a newer build may say what this build cannot do: a column it does not know.
+            var unknown = Csv.Header(file).Except(RunsCsv.Columns).ToList();
+            if (unknown.Count > 0)
+                throw new ArgumentException($"{file} was written by another build of hklab (this run: {(record.Build.Length > 0 ? record.Build : "unknown")}) with columns this build "
+                    + $"({Provenance.Build}) does not know: {string.Join(", ", unknown)}; repeat it with that build");
             var spec = SpecOf(record, ResultMeta.Read(Path.GetDirectoryName(Path.GetFullPath(file))!));
             var workload = spec.Parse();
             Console.WriteLine($"{record.RunId}: {record.Outcome}{(record.Message.Length > 0 ? $" ({record.Message})" : "")}");
@@ -46,6 +51,7 @@ public static class ReproCommand
             for (int i = 1; i <= n && !cancel.IsCancellationRequested; i++)
             {
                 var result = await runner.RunAsync(spec, limit, cancel);
+                if (result.Outcome == Outcome.Refused) throw RunRefusedException.For($"run {i}", result.Message);
                 results.Add(result);
                 string head = $"run {i.ToString(CultureInfo.InvariantCulture).PadLeft(n.ToString(CultureInfo.InvariantCulture).Length)}/{n}  {result.Outcome.Name(),-7}";
                 Console.WriteLine(result.Outcome.Finished()
@@ -77,6 +83,8 @@ public static class ReproCommand
             Guards = OnOff.Parse(r.Guards) ?? false,
             MaxMemoryBytes = (r.MaxMb ?? 0) << 20,
             Inject = SeedBugs.Parse(r.Inject),
+            LargeCacheBytes = r.LargeCacheMb is long cache ? cache << 20 : HakmemOptions.Default.LargeCacheBytes,
+            LargeCacheDecayMs = r.LargeDecayMs ?? HakmemOptions.Default.LargeCacheDecayMs,
         };
         var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in r.Env.Split(';', StringSplitOptions.RemoveEmptyEntries))

@@ -59,11 +59,7 @@ public static class RunCommand
             var spec = WorkloadSpec.Parse(name, command != null ? [command] : given);
             if (r.GetValue(threads) is int t) spec = spec.WithThreads(t);
             var backend = BackendInfo.Get(r.GetValue(allocator) ?? (spec is ExecWorkload ? "system" : "hakmem"));
-            if (spec is ExecWorkload program)
-            {
-                backend.Preload(); // hakmem and bump have no library to preload: refused now, not in every run
-                ProgramPath.Check(program.Template);
-            }
+            if (spec is ExecWorkload) backend.Preload(); // hakmem and bump have no library to preload: refused now, not in every run
             var assignments = new SortedDictionary<string, string>(StringComparer.Ordinal);
             foreach (var e in r.GetValue(env) ?? [])
             {
@@ -72,11 +68,16 @@ public static class RunCommand
             }
             // For hakmem, HAKMEM_* assignments set the same options as the knob flags (which win).
             var options = knobs.Resolve(r, HakmemOptions.FromVariables(n => assignments.GetValueOrDefault(n) ?? Environment.GetEnvironmentVariable(n)));
+            // The environment's settings join the cell's env where they change it (recorded, as --env would be).
+            var ambient = AmbientSettings.CaptureProcess();
+            foreach (var (k, v) in AmbientSettings.For(ambient, backend, spec is ExecWorkload)) assignments.TryAdd(k, v);
             var runSpec = new RunSpec(spec.Name, spec.Arguments, backend.SpecName, options)
             {
                 Env = assignments, OpsRegex = spec is ExecWorkload ? MatrixOptions.ProgramPattern(r.GetValue(opsRegex)) : null,
             };
             var limit = TimeSpan.FromSeconds(r.GetValue(timeout) ?? DefaultTimeout(spec));
+            if (spec is ExecWorkload program) ProgramPath.Check(program.Template);
+            AmbientSettings.Announce(ambient);
             // The output is claimed before the first run: a bad path must not cost the measurements.
             CsvAppender<RunRecord>? file = null;
             if (r.GetValue(csv) is string path)
@@ -106,6 +107,7 @@ public static class RunCommand
             {
                 var started = DateTimeOffset.UtcNow;
                 var result = await runner.RunAsync(runSpec, limit, cancel);
+                if (result.Outcome == Outcome.Refused) throw RunRefusedException.For($"run {i}", result.Message);
                 results.Add(result);
                 Console.WriteLine(RunLine(i, runs, width, result));
                 if (csv != null)

@@ -37,6 +37,10 @@ public sealed record MatrixDefinition(
     /// <summary>exec: the pattern throughput is read with (--ops-regex).</summary>
     public string? OpsRegex { get; init; }
 
+    /// <summary>The settings of the lab's environment (<see cref="AmbientSettings"/>): each joins the env of the
+    /// cells it changes, under the axes' own values.</summary>
+    public IReadOnlyDictionary<string, string> Ambient { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
+
     /// <summary>A workload entry that is a program: "exec:CMD ARGS".</summary>
     public const string ExecPrefix = "exec:";
 
@@ -77,8 +81,9 @@ public sealed record MatrixDefinition(
             foreach (string a in allocators)
             {
                 var backend = BackendInfo.Get(a);
-                foreach (var env in Envs)
+                foreach (var axes in Envs)
                 {
+                    var env = WithAmbient(axes, AmbientSettings.For(Ambient, backend, exec));
                     // For hakmem, HAKMEM_* assignments set the same options as the knob flags.
                     var configs = backend.IsHakmem
                         ? (from f in FastCaps from l in TlsLists from p in P0s
@@ -94,6 +99,14 @@ public sealed record MatrixDefinition(
         if (clash != null)
             throw new ArgumentException($"two allocators share the name {clash.Key.Allocator} ({string.Join(", ", clash.Select(c => c.Spec.Allocator).Distinct())}): give the libraries different file names");
         return cells;
+    }
+
+    private static IReadOnlyDictionary<string, string> WithAmbient(IReadOnlyDictionary<string, string> axes, IReadOnlyDictionary<string, string> ambient)
+    {
+        if (ambient.Count == 0) return axes;
+        var env = new SortedDictionary<string, string>(ambient.ToDictionary(), StringComparer.Ordinal);
+        foreach (var (k, v) in axes) env[k] = v;
+        return env;
     }
 
     /// <summary>All runs, round-robin over cells (run 1 of every cell, then run 2, ...), so that a drift of

@@ -51,6 +51,7 @@ public sealed class MatrixRunner(RunExecutor execute, TextWriter progressOut, bo
             {
                 break;
             }
+            if (result.Outcome == Outcome.Refused) throw RunRefusedException.For($"{planned.Cell.Key} run {planned.Run}", result.Message);
             var record = RunRecords.From(planned.Cell.Spec, planned.Cell.Workload, result, planned.Run, RunId(matrixId, planned), started);
             if (Worker != null) record = FailureArtifacts.Attach(record, csv, planned.Cell.Spec, result, Worker);
             csv.Add(record);

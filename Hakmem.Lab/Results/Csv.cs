@@ -47,6 +47,14 @@ public static class Csv
 
     public static IReadOnlyList<T> Read<T>(string path) => ReadLines<T>(path).Select(r => r.Record).ToList();
 
+    /// <summary>The column names of a file's header row (empty for an empty file).</summary>
+    public static IReadOnlyList<string> Header(string path)
+    {
+        using var reader = new StreamReader(new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+        using var csv = new CsvReader(reader, new CsvConfiguration(CultureInfo.InvariantCulture));
+        return csv.Read() && csv.ReadHeader() ? csv.HeaderRecord ?? [] : [];
+    }
+
     /// <summary>Every record with the line it starts on. A malformed file is a <see cref="CsvInputException"/>
     /// ("runs.csv line 7, column 'ops_per_sec': 'fast' is not a number"), never a library's dump.</summary>
     public static IReadOnlyList<(T Record, int Line)> ReadLines<T>(string path)

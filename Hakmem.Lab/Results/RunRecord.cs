@@ -47,6 +47,12 @@ public sealed record RunRecord
     /// <summary>A failed run's evidence (stderr, stdout, repro.sh, trace ring): its folder, relative to the runs file's.</summary>
     [Name("artifacts"), Index(32), Optional] public string Artifacts { get; init; } = "";
 
+    /// <summary>hakmem's large-block cache in MiB (HAKMEM_LARGE_CACHE_MB; 0: off). A runs file without the
+    /// column means the default of the build that wrote it (none before the cache existed).</summary>
+    [Name("large_cache_mb"), Index(33), Optional] public long? LargeCacheMb { get; init; }
+    /// <summary>hakmem's large-block cache decay in ms (HAKMEM_LARGE_DECAY_MS).</summary>
+    [Name("large_decay_ms"), Index(34), Optional] public int? LargeDecayMs { get; init; }
+
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
 }
@@ -55,7 +61,8 @@ public static class RunRecords
 {
     public static RunRecord From(Running.RunSpec spec, Hakmem.Workloads.WorkloadSpec workload, Running.RunResult r, int run, string runId, DateTimeOffset time)
     {
-        var k = CellKey.For(spec, workload);
+        // The options the worker reports it ran with (the lab refused the run if they differ from the spec's).
+        var k = CellKey.For(r.Report?.Options is { } ran && spec.Backend.IsHakmem ? spec with { Hakmem = ran } : spec, workload);
         return new RunRecord
         {
             RunId = runId,
@@ -73,6 +80,8 @@ public static class RunRecords
             MaxMb = k.MaxMb,
             Threads = k.Threads,
             Inject = k.Inject,
+            LargeCacheMb = k.LargeCacheMb,
+            LargeDecayMs = k.LargeDecayMs,
             Env = k.Env,
             Run = run,
             Outcome = Running.OutcomeNames.Name(r.Outcome),

@@ -30,11 +30,25 @@ public static class RunsCsv
             if (r.RunId.Length > 0 && !seen.TryAdd(r.RunId, line))
                 throw new CsvInputException($"{At("run_id")}: run '{r.RunId}' is also on line {seen[r.RunId]}: a run recorded twice would count twice");
         }
+        var header = Csv.Header(path);
         // Outcomes are one word each way: read whatever the case (a spreadsheet's OK), counted and written lower case.
-        return rows.Select(x => x.Record with { Outcome = OutcomeNames.Parse(x.Record.Outcome).Name() }).ToList();
+        return rows.Select(x => WithAbsentColumns(x.Record with { Outcome = OutcomeNames.Parse(x.Record.Outcome).Name() }, header)).ToList();
     }
 
     public static IReadOnlyList<string> Columns { get; } = Csv.Columns<RunRecord>();
+
+    /// <summary>A column a runs file lacks means the default of the build that wrote it, so that older sets (the
+    /// committed baselines among them) key their cells as they ran: a hakmem run from before the large-block
+    /// cache had none.</summary>
+    private static RunRecord WithAbsentColumns(RunRecord r, IReadOnlyList<string> header)
+    {
+        if (r.Allocator != "hakmem") return r;
+        if (!header.Contains("large_cache_mb"))
+            r = r with { LargeCacheMb = Capabilities.AbsentColumn("option:large_cache_mb", r.Time, 0L, HakmemOptions.Default.LargeCacheBytes >> 20) };
+        if (!header.Contains("large_decay_ms"))
+            r = r with { LargeDecayMs = HakmemOptions.Default.LargeCacheDecayMs };
+        return r;
+    }
 
     /// <summary>The runs file of a result directory, or the file itself; a clear error when neither exists.</summary>
     public static string Resolve(string path)

@@ -23,6 +23,7 @@ public static class Summarizer
         {
             Workload = key.Workload, Args = key.Args, Allocator = key.Allocator, FastCap = key.FastCap, TlsSll = key.TlsSll, TlsList = key.TlsList,
             P0 = key.P0, Guards = key.Guards, MaxMb = key.MaxMb, Threads = key.Threads, Inject = key.Inject, Env = key.Env,
+            LargeCacheMb = key.LargeCacheMb, LargeDecayMs = key.LargeDecayMs,
             Runs = runs.Count,
             Ok = Count(Outcome.Ok), Leak = Count(Outcome.Leak), Corrupt = Count(Outcome.Corrupt), Abort = Count(Outcome.Abort),
             Crash = Count(Outcome.Crash), Oom = Count(Outcome.Oom), Timeout = Count(Outcome.Timeout), Error = Count(Outcome.Error),

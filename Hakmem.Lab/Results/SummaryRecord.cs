@@ -45,5 +45,8 @@ public sealed record SummaryRecord
     /// <summary>The evidence folder of the first failure (relative to the result directory).</summary>
     [Name("first_failure_artifacts"), Index(35), Optional] public string FirstFailureArtifacts { get; init; } = "";
 
-    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env);
+    [Name("large_cache_mb"), Index(36), Optional] public long? LargeCacheMb { get; init; }
+    [Name("large_decay_ms"), Index(37), Optional] public int? LargeDecayMs { get; init; }
+
+    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env, LargeCacheMb, LargeDecayMs);
 }

@@ -58,20 +58,23 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         psi.ArgumentList.Add(JsonSerializer.Serialize(spec, WorkerReport.Json));
         bool program = spec.SelfTest == null && IsExec(spec);
         var labOnly = new List<string> { Worker.ParentVariable };
-        // The parent resolved every knob of hakmem; its worker takes its options from the spec alone. A
-        // program (exec) keeps the user's HAKMEM_*: a C build of hakmem reads them itself.
-        if (!program)
-            foreach (var name in HakmemOptions.Variables.Select(v => v.Name)) psi.Environment.Remove(name);
-        if (!program && spec.SelfTest == null && spec.Backend.Environment is { } backendEnv)
-            foreach (var (k, v) in backendEnv) psi.Environment[k] = v;
+        // Only what the cell records reaches the run: every setting of the lab's own environment (an allocator's
+        // variables, glibc's tunables, the runtime's knobs, hakmem's) goes, and LD_PRELOAD with them; then the
+        // cell's env is set. hakmem's options travel in the spec (a program, a C build of hakmem, reads its
+        // HAKMEM_* from the env).
+        foreach (string name in psi.Environment.Keys.Where(n => AmbientSettings.IsSetting(n) || n == AmbientSettings.Preload).ToList())
+            psi.Environment.Remove(name);
         if (spec.SelfTest == null)
             foreach (var (k, v) in spec.Env)
                 if (program || !HakmemOptions.Variables.Any(x => x.Name == k)) psi.Environment[k] = v;
+        if (!program && spec.SelfTest == null && spec.Backend.Environment is { } backendEnv)
+            foreach (var (k, v) in backendEnv)
+                psi.Environment[k] = k == "GLIBC_TUNABLES" && spec.Env.TryGetValue(k, out string? mine) ? $"{mine}:{v}" : v;
         Lab(psi, labOnly, "DOTNET_DbgEnableMiniDump", "0");
         // Every method of the worker is compiled fully optimized on first call, as the C allocators were
         // compiled ahead of time: no tier-0 code and no tier-up during a measured run (which made short
-        // runs slower than long ones, hakmem's slow paths most). A value set by the user wins.
-        if (Environment.GetEnvironmentVariable(TieredCompilationVariable) == null) Lab(psi, labOnly, TieredCompilationVariable, "0");
+        // runs slower than long ones, hakmem's slow paths most). A value the cell records wins.
+        if (!spec.Env.ContainsKey(TieredCompilationVariable)) Lab(psi, labOnly, TieredCompilationVariable, "0");
         if (environment != null)
             foreach (var (k, v) in environment) psi.Environment[k] = v;
         // A scratch directory for what only a failure needs: the trace ring's file, a program's output.
@@ -94,7 +97,7 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         psi.Environment[Worker.ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         try
         {
-            return await RunProcessAsync(psi, timeout, scratch, cancel);
+            return await RunProcessAsync(spec, psi, timeout, scratch, cancel);
         }
         finally
         {
@@ -102,7 +105,32 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         }
     }
 
-    private static async Task<RunResult> RunProcessAsync(ProcessStartInfo psi, TimeSpan timeout, string? scratch, CancellationToken cancel)
+    /// <summary>What the worker says it ran, where that is not what the lab asked for: the options (hakmem) or
+    /// the workload's command line. Null when they agree, or when the worker does not say (a build older than
+    /// the report, or a run that died first).</summary>
+    public static string? Mismatch(RunSpec spec, WorkerReport? report)
+    {
+        if (report == null || spec.SelfTest != null) return null;
+        if (report.Options is { } ran && spec.Backend.IsHakmem && ran != spec.Hakmem)
+        {
+            var differ = typeof(HakmemOptions).GetProperties().Where(p => !Equals(p.GetValue(ran), p.GetValue(spec.Hakmem)))
+                .Select(p => $"{p.Name} {p.GetValue(ran)} instead of {p.GetValue(spec.Hakmem)}");
+            return $"the worker ran other options than the cell's: {string.Join(", ", differ)}";
+        }
+        string? asked = null;
+        try
+        {
+            asked = spec.Parse().CommandLine;
+        }
+        catch (ArgumentException)
+        {
+        }
+        if (report.Ran is { } workload && asked != null && workload != asked)
+            return $"the worker ran '{workload}' instead of the cell's '{asked}'";
+        return null;
+    }
+
+    private static async Task<RunResult> RunProcessAsync(RunSpec spec, ProcessStartInfo psi, TimeSpan timeout, string? scratch, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         using var process = await ProcessSpawner.StartAsync(psi);
@@ -140,6 +168,7 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         string output = await stdout, errors = await stderr;
         var report = WorkerReport.Find(output);
         var verdict = Classifier.Classify(process.ExitCode, timedOut, report, errors, timeout.TotalSeconds);
+        if (Mismatch(spec, report) is { } mismatch) verdict = new Classifier.Verdict(Outcome.Refused, null, mismatch);
         // exec: the worker ended as its report says, and the report says how the program ended.
         bool programEnd = report?.ProgramExitCode != null && !timedOut && process.ExitCode == Classifier.ExpectedExitCode(report);
         if (programEnd) verdict = verdict with { Signal = report!.ProgramSignal };

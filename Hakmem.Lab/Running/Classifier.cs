@@ -50,7 +50,7 @@ public static class Classifier
     public static bool KilledAtTimeout(bool limitReached, bool exitedFirst, int? signal) => limitReached && !exitedFirst && signal == 9;
 
     /// <summary>The exit status a worker ends with after this report.</summary>
-    public static int ExpectedExitCode(WorkerReport report) => report.Status == "error" ? 2 : 0;
+    public static int ExpectedExitCode(WorkerReport report) => report.Status is "error" or "refused" ? 2 : 0;
 
     private static Verdict FromReport(WorkerReport report, int? signal)
     {
@@ -62,6 +62,7 @@ public static class Classifier
             "crash" => Outcome.Crash,
             "oom" => Outcome.Oom,
             "timeout" => Outcome.Timeout,
+            "refused" => Outcome.Refused,
             _ => Outcome.Error,
         };
         string msg = report.Message ?? (o == Outcome.Leak ? $"{report.LeakedBlocks} blocks ({report.LeakedBytes} bytes) still live after the workload freed everything" : "");

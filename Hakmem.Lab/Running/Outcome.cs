@@ -17,8 +17,12 @@ public enum Outcome
     Oom,
     /// <summary>Did not finish within the timeout; killed.</summary>
     Timeout,
-    /// <summary>Could not run: bad arguments, allocator not installed, worker protocol broken.</summary>
+    /// <summary>Could not run: a program that exited non-zero, a worker protocol broken.</summary>
     Error,
+    /// <summary>The run cannot be what was asked (an unknown workload or option, a library that does not load,
+    /// options other than those asked): a configuration error, never a stability failure. A command stops at
+    /// the first one (exit 2) and never writes it as a run.</summary>
+    Refused,
 }
 
 public static class OutcomeNames
@@ -31,8 +35,16 @@ public static class OutcomeNames
     /// <summary>Every outcome but ok and leak is a failed run (the failure rate's numerator, and what
     /// compare gates on): a run that crashed, aborted, corrupted, hung, ran out of memory or could not
     /// run measured nothing. A leak finished and is counted on its own.</summary>
-    public static bool IsFailure(this Outcome o) => o is not (Outcome.Ok or Outcome.Leak);
+    public static bool IsFailure(this Outcome o) => o is not (Outcome.Ok or Outcome.Leak or Outcome.Refused);
 
     /// <summary>The run finished and its throughput is a sample.</summary>
     public static bool Finished(this Outcome o) => o is Outcome.Ok or Outcome.Leak;
+}
+
+/// <summary>A run the worker refused (<see cref="Outcome.Refused"/>): the command stops there, exit 2, and the
+/// refused run is not written as a run (a --resume runs it once the configuration is right).</summary>
+public sealed class RunRefusedException(string message) : ArgumentException(message)
+{
+    public static RunRefusedException For(string cell, string message) =>
+        new($"a configuration error, not a stability failure: {cell}: {message}");
 }

@@ -20,8 +20,8 @@ public static class ProgramWorker
         env[LabVariablesVariable] = null;
         env[Evidence.ScratchVariable] = null;
         foreach (var (k, v) in spec.Env) env[k] = v;
-        if (preload != null)
-            env["LD_PRELOAD"] = Environment.GetEnvironmentVariable("LD_PRELOAD") is { Length: > 0 } user ? $"{preload}:{user}" : preload;
+        // The run's allocator alone is preloaded (the lab never passes its own LD_PRELOAD on).
+        env[AmbientSettings.Preload] = preload;
         double timeout = spec.ProgramTimeout ?? 300;
         ProgramEnd end;
         try
@@ -30,7 +30,7 @@ public static class ProgramWorker
         }
         catch (ProgramStartException e)
         {
-            return new WorkerReport { Status = "error", Message = e.Message };
+            return Worker.Refused(e.Message);
         }
         var verdict = Classifier.ClassifyProgram(end, timeout);
         double? ops = ProgramRunner.Throughput(end.Stdout, spec.OpsRegex);

@@ -32,13 +32,9 @@ public sealed record RunSpec(
     /// <summary>The workload as it will run (a scenario resolved to its command line).</summary>
     public global::Hakmem.Workloads.WorkloadSpec Parse() => global::Hakmem.Workloads.WorkloadSpec.Parse(Workload, Arguments);
 
-    /// <summary>The knobs as words, for a heading: "fast_cap=64 tls_sll=on tls_list=off p0=on".</summary>
+    /// <summary>The knobs as words, for a heading: "fast_cap=64 tls_sll=on tls_list=off p0=on" (the cell key's words).</summary>
     [JsonIgnore]
-    public string KnobText => Backend.IsHakmem
-        ? $"fast_cap={Hakmem.FastCap} tls_sll={OnOff(Hakmem.TlsSll)} tls_list={OnOff(Hakmem.TlsList)} p0={OnOff(Hakmem.P0BatchRefill)}"
-          + (Hakmem.Guards ? " guards=on" : "") + (Hakmem.MaxMemoryBytes > 0 ? $" max_mb={Hakmem.MaxMemoryBytes >> 20}" : "")
-          + (Hakmem.Inject != SeedBug.None ? $" inject={SeedBugs.Format(Hakmem.Inject)}" : "")
-        : "";
+    public string KnobText => Backend.IsHakmem ? (Results.CellKey.For(this, Parse()) with { Env = "" }).Knobs : "";
 
     public static string OnOff(bool b) => b ? "on" : "off";
 }

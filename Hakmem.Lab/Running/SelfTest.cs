@@ -25,7 +25,7 @@ public static unsafe class SelfTest
         ("exit-code-after-report", Outcome.Error, "a clean run reported, then exit code 3"),
         ("oom", Outcome.Oom, "hakmem under a 4 MiB cap: Alloc returns null"),
         ("hang", Outcome.Timeout, "never finishes: killed at the timeout"),
-        ("error", Outcome.Error, "an allocator that is not installed"),
+        ("refused", Outcome.Refused, "an allocator that is not installed: a configuration error, refused"),
     ];
 
     [DllImport("libc", EntryPoint = "memset")]
@@ -99,7 +99,7 @@ public static unsafe class SelfTest
             case "hang":
                 Thread.Sleep(Timeout.Infinite);
                 return 0;
-            case "error":
+            case "refused":
                 return Worker.Run(System.Text.Json.JsonSerializer.Serialize(
                     spec with { SelfTest = null, Workload = "random_mixed", Arguments = ["1000", "64", "1"], Allocator = "notinstalled" }, WorkerReport.Json));
             default:

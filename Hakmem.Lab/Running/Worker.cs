@@ -42,11 +42,11 @@ public static unsafe class Worker
         RunSpec spec;
         try
         {
-            spec = JsonSerializer.Deserialize<RunSpec>(specJson, WorkerReport.Json) ?? throw new JsonException("empty spec");
+            spec = JsonSerializer.Deserialize<RunSpec>(specJson, WorkerReport.StrictJson) ?? throw new JsonException("empty spec");
         }
         catch (JsonException e)
         {
-            return Report(new WorkerReport { Status = "error", Message = $"bad worker spec: {e.Message}" }, 2);
+            return Report(Refused($"this build cannot read the run spec: {e.Message}"), 2);
         }
         if (spec.SelfTest != null) return SelfTest.Run(spec);
         try
@@ -55,18 +55,23 @@ public static unsafe class Worker
             var backend = spec.Backend;
             if (workload is ExecWorkload exec)
             {
-                var ended = ProgramWorker.Run(spec, exec, backend);
+                var ended = ProgramWorker.Run(spec, exec, backend) with { Ran = workload.CommandLine };
                 return Report(ended, Classifier.ExpectedExitCode(ended));
             }
-            if (backend.IsHakmem) return Report(RunHakmem(workload, spec.Hakmem), 0);
-            if (backend.IsNative) return Report(Measure(workload, NativeAllocator.Load(backend)), 0);
-            return Report(Measure(workload, BumpAllocator.Create()), 0);
+            var report = backend.IsHakmem ? RunHakmem(workload, spec.Hakmem)
+                : backend.IsNative ? Measure(workload, NativeAllocator.Load(backend))
+                : Measure(workload, BumpAllocator.Create());
+            return Report(report with { Ran = workload.CommandLine }, 0);
         }
         catch (Exception e) when (e is WorkloadArgumentException or BackendUnavailableException or ArgumentException)
         {
-            return Report(new WorkerReport { Status = "error", Message = e.Message }, 2);
+            return Report(Refused(e.Message), 2);
         }
     }
+
+    /// <summary>A run that cannot be what was asked (an unknown workload, option or member, a library that does
+    /// not load): a configuration error, never a stability failure.</summary>
+    public static WorkerReport Refused(string message) => new() { Status = "refused", Message = message };
 
     /// <summary>The workload on a heap of its own, then the audit (the leak count, broken invariants), then
     /// the heap's disposal: the report is complete only once all of that has run.</summary>
@@ -77,11 +82,12 @@ public static unsafe class Worker
         {
             RouteCounts? warmRoutes = null;
             var measured = Measure(workload, new HakmemAllocator(heap), () => warmRoutes = heap.Stats().Routes); // peak RSS read before the audit: the lab's own bookkeeping is not the workload's
-            if (measured.Status is "abort" or "crash") return measured; // the heap is not in a state to be walked
+            if (measured.Status is "abort" or "crash") return measured with { Options = heap.Options }; // the heap is not in a state to be walked
             var audit = heap.Audit();
             var stats = heap.Stats();
             var report = measured with
             {
+                Options = heap.Options,
                 LeakedBlocks = audit.LiveBlocks,
                 LeakedBytes = audit.LiveBytes,
                 Violations = audit.Violations.Count > 0 ? audit.Violations : null,

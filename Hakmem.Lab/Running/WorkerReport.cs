@@ -22,6 +22,11 @@ public sealed record WorkerReport
     public string? Message { get; init; }
     public IReadOnlyList<string>? Violations { get; init; }
     public HeapStats? Stats { get; init; }
+    /// <summary>hakmem: the options the heap ran with, whatever set them; the lab refuses a run whose options are
+    /// not the ones it asked for.</summary>
+    public HakmemOptions? Options { get; init; }
+    /// <summary>The workload as the worker parsed it ("larson 2 8 ..."): the lab refuses a run of another one.</summary>
+    public string? Ran { get; init; }
     /// <summary>exec: how the program ended (the worker itself exits 0 after reporting it).</summary>
     public int? ProgramExitCode { get; init; }
     public int? ProgramSignal { get; init; }
@@ -32,6 +37,10 @@ public sealed record WorkerReport
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals,
     };
+
+    /// <summary>How a worker reads its run spec: strictly, so that a member it does not know (a spec written for
+    /// a newer build) is refused instead of dropped while the cell key says it ran.</summary>
+    public static readonly JsonSerializerOptions StrictJson = new(Json) { UnmappedMemberHandling = JsonUnmappedMemberHandling.Disallow };
 
     public string ToLine() => Marker + JsonSerializer.Serialize(this, Json);
 

@@ -50,7 +50,7 @@ public class ClassifierProcessTests
             case "leak":
                 Assert.Equal(10, r.LeakedBlocks);
                 break;
-            case "error":
+            case "refused":
                 Assert.Contains("notinstalled", r.Message);
                 break;
         }

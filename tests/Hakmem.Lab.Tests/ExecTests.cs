@@ -90,7 +90,7 @@ public class ExecTests
     }
 
     [Fact]
-    public async Task A_library_that_does_not_load_or_lacks_malloc_is_an_error_run_naming_it()
+    public async Task A_library_that_does_not_load_or_lacks_malloc_is_refused_naming_it()
     {
         string dir = Hklab.TempDir("badlib");
         try
@@ -98,12 +98,12 @@ public class ExecTests
             string notElf = Path.Combine(dir, "libnot.so");
             File.WriteAllText(notElf, "not a library");
             var r = await Run(new RunSpec("random_mixed", ["1000", "64", "1"], $"lib:{notElf}", HakmemOptions.Default));
-            Assert.Equal(Outcome.Error, r.Outcome);
+            Assert.Equal(Outcome.Refused, r.Outcome);
             Assert.Contains("does not load", r.Message);
             // A library that exports no malloc of its own (its dependency, glibc, would answer dlsym).
             string noMalloc = NativeFixture.Library("exit_fault");
             var m = await Run(new RunSpec("random_mixed", ["1000", "64", "1"], $"lib:{noMalloc}", HakmemOptions.Default));
-            Assert.Equal(Outcome.Error, m.Outcome);
+            Assert.Equal(Outcome.Refused, m.Outcome);
             Assert.Contains("does not define 'malloc' itself", m.Message);
         }
         finally
