@@ -107,8 +107,7 @@ public sealed record AbSide(string Label, string Spec, string Build, WorkerComma
         return new AbSide(label, spec, shortId, worker, clock.Elapsed, cached);
     }
 
-    private static string? BuildStamp(string dir) =>
-        File.Exists(Path.Combine(dir, "hklab.build")) ? File.ReadAllText(Path.Combine(dir, "hklab.build")).Trim() : null;
+    private static string? BuildStamp(string dir) => Results.Provenance.BuildOf(dir);
 
     private static void DotnetBuild(string project, string? output, string label, string spec)
     {

@@ -70,7 +70,7 @@ public static class AbCommand
                 throw;
             }
             var pairs = AbPlan.Pairs(cells, def.Runs, orderSeed);
-            string id = "ab" + MatrixDefinition.Id(cells, def.Runs)[..14];
+            string id = "ab" + MatrixDefinition.Id(cells)[..14];
             var meta = new ResultMeta
             {
                 CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = pairs.Count * 2,

@@ -14,29 +14,40 @@ public static class CompareCommand
         var before = new Argument<string>("before") { Description = "result directory or runs CSV before the change" };
         var after = new Argument<string>("after") { Description = "result directory or runs CSV after the change" };
         var threshold = new Option<string>("--threshold") { Description = "smallest relative throughput change that counts (e.g. 5%)", DefaultValueFactory = _ => "5%" };
-        var output = new Option<string?>("--out", "-o") { Description = "where to write compare.csv (default: next to the after runs)" };
+        var output = new Option<string?>("--out", "-o") { Description = "where to write the comparison's CSV (default: compare-BEFORE-vs-AFTER.csv beside the after set, never inside a result set)" };
         var allowMissing = new Option<bool>("--allow-missing") { Description = "a cell in only one of the sets is listed as missing but does not fail the comparison" };
+        var side = new Option<string?>("--side") { Description = "for an input that is an hklab ab result set: the side (A or B) whose runs are compared", HelpName = "A|B" };
+        var allowPartial = new Option<bool>("--allow-partial") { Description = "compare a set that is partial (an interrupted matrix, a merge with runs missing)" };
+        var allowMixed = new Option<bool>("--allow-mixed") { Description = "compare a set whose runs come from more than one build or were resumed under other settings" };
         var cmd = new Command("compare", "Compare two result sets cell by cell. Throughput: the ratio after/before with its 90% interval;\n"
             + "slower / faster when it is shown beyond the threshold, same only when it is shown within it, unknown\n"
             + "otherwise (Mann-Whitney on log throughput, false discovery rate 5% over the cells). Stability: every\n"
             + "outcome but ok and leak is a failure; less / more stable by Fisher's exact test on failures and leaks.\n"
             + "A cell in one set only is missing. Exit code 1 when any cell is slower, less stable or missing\n"
-            + "(missing allowed with --allow-missing), 0 otherwise, 2 on bad input.");
+            + "(missing allowed with --allow-missing), 0 otherwise, 2 on bad input (a partial or mixed set among them,\n"
+            + "unless allowed; an ab set without --side).");
         cmd.Arguments.Add(before);
         cmd.Arguments.Add(after);
-        cmd.Options.Add(threshold);
-        cmd.Options.Add(output);
-        cmd.Options.Add(allowMissing);
+        foreach (Option o in new Option[] { threshold, output, allowMissing, side, allowPartial, allowMixed }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandGuard.Run("compare", () =>
         {
             double t = ParseThreshold(r.GetValue(threshold)!);
-            string fb = RunsCsv.Resolve(r.GetValue(before)!), fa = RunsCsv.Resolve(r.GetValue(after)!);
-            var (runsBefore, runsAfter) = (RunsCsv.Read(fb), RunsCsv.Read(fa));
-            string csv = OutputPaths.ForFile("--out", r.GetValue(output) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(fa))!, "compare.csv"));
-            foreach (string input in new[] { fb, fa }.SelectMany(InputsOf))
+            string? sideName = r.GetValue(side);
+            if (sideName != null && sideName is not ("A" or "B")) throw new ArgumentException($"--side '{sideName}' is not valid: expected A or B");
+            var b = Input.Load("before", r.GetValue(before)!, sideName, r.GetValue(allowPartial), r.GetValue(allowMixed));
+            var a = Input.Load("after", r.GetValue(after)!, sideName, r.GetValue(allowPartial), r.GetValue(allowMixed));
+            if (sideName != null && !b.IsAb && !a.IsAb) throw new ArgumentException($"--side {sideName}: neither input is an hklab ab result set");
+            string csv = OutputPaths.ForFile("--out", r.GetValue(output) ?? DefaultOutput(b.File, a.File));
+            foreach (string input in new[] { b.File, a.File }.SelectMany(InputsOf))
                 if (Path.GetFullPath(input) == csv)
                     throw new OutputPathException($"--out '{r.GetValue(output) ?? csv}' is one of the inputs ({input}): compare never writes over what it reads");
-            var rows = Comparer.Compare(runsBefore, runsAfter, t);
+            string outDir = Path.GetDirectoryName(csv)!;
+            if (ResultDirectory.IsLocked(outDir))
+                throw new OutputPathException($"--out '{r.GetValue(output)}' is inside a result set another hklab is writing: write it elsewhere");
+            if (ResultMeta.TryRead(outDir) is { Sides.Count: > 0 })
+                throw new OutputPathException($"--out '{r.GetValue(output)}' is inside an hklab ab result set, whose own compare.csv is its paired verdict: write it elsewhere");
+            foreach (string line in Provenance(b, a)) Console.WriteLine(line);
+            var rows = Comparer.Compare(b.Runs, a.Runs, t);
             Console.WriteLine(Comparer.Markdown(rows, t));
             Console.WriteLine(Comparer.Summary(rows));
             Csv.Write(csv, rows);
@@ -49,6 +60,51 @@ public static class CompareCommand
             return bad.Count > 0 ? 1 : 0;
         }));
         return cmd;
+    }
+
+    /// <summary>One side of a comparison: its runs (of one side, for an ab set), checked whole and of one build.</summary>
+    private sealed record Input(string File, IReadOnlyList<RunRecord> Runs, ResultMeta? Meta, bool IsAb)
+    {
+        public static Input Load(string role, string path, string? side, bool allowPartial, bool allowMixed)
+        {
+            string file = RunsCsv.Resolve(path);
+            var runs = RunsCsv.Read(file);
+            var meta = ResultMeta.Read(Path.GetDirectoryName(Path.GetFullPath(file))!);
+            bool ab = runs.Any(x => x.Side.Length > 0);
+            if (ab)
+            {
+                if (side == null)
+                    throw new ArgumentException($"{role} '{path}' is an hklab ab result set (sides A and B): --side A or --side B says which side's runs to compare");
+                runs = runs.Where(x => x.Side == side).ToList();
+            }
+            if (meta is { Partial: true } && !allowPartial)
+                throw new ArgumentException($"{role} '{path}' is partial ({meta.DoneRuns} of {meta.PlannedRuns} planned runs{(meta.Gaps.Length > 0 ? $": {meta.Gaps}" : "")}): "
+                    + "--allow-partial compares it anyway");
+            if ((ResultSet.MixedBuilds(runs) != null || meta is { Mixed: true }) && !allowMixed)
+                throw new ArgumentException($"{role} '{path}' is mixed ({ResultSet.MixedBuilds(runs) ?? "resumed under other settings or another timeout"}): --allow-mixed compares it anyway");
+            return new Input(file, runs, meta, ab);
+        }
+    }
+
+    /// <summary>Where the two sets come from, when that differs: said first, before any verdict.</summary>
+    private static IEnumerable<string> Provenance(Input before, Input after)
+    {
+        if (before.Meta is not { } b || after.Meta is not { } a) yield break;
+        if (b.Host != a.Host) yield return $"note: the sets come from different hosts ({b.Host}: {b.Cpu}; {a.Host}: {a.Cpu}): the ratios compare the machines too";
+    }
+
+    /// <summary>compare-BEFORE-vs-AFTER.csv beside the after set (a result directory's parent, or a runs file's
+    /// directory): never inside a result set, whose files are its writer's.</summary>
+    private static string DefaultOutput(string beforeFile, string afterFile)
+    {
+        static (string Dir, string Name) Place(string file)
+        {
+            string full = Path.GetFullPath(file), dir = Path.GetDirectoryName(full)!;
+            bool set = Path.GetFileName(full) == RunsCsv.RunsFile || File.Exists(Path.Combine(dir, RunsCsv.MetaFile));
+            return set ? (Path.GetDirectoryName(dir) ?? dir, Path.GetFileName(dir)) : (dir, Path.GetFileNameWithoutExtension(full));
+        }
+        var (dir, after) = Place(afterFile);
+        return Path.Combine(dir, $"compare-{Place(beforeFile).Name}-vs-{after}.csv");
     }
 
     /// <summary>The files a result set consists of: its runs file, and beside it its meta and summaries.</summary>

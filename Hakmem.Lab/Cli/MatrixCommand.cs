@@ -20,6 +20,8 @@ public static class MatrixCommand
         var output = new Option<string?>("--out", "-o") { Description = "result directory (default results/matrix-<time>); refused when it holds a result set, unless --resume or --force" };
         var resume = new Option<bool>("--resume") { Description = "continue the interrupted matrix in --out (same options): its runs are kept, the missing ones run" };
         var force = new Option<bool>("--force") { Description = "start over in --out: the set there is moved aside to DIR.old-<time>, never deleted" };
+        var allowMixed = new Option<bool>("--allow-mixed") { Description = "--resume a set made by another build, under other settings or another --timeout: "
+            + "the set is marked mixed (compare then needs --allow-mixed too)" };
 
         var cmd = new Command("matrix", "Run the matrix of workloads x allocators x hakmem knobs x threads, every run in its own child process.\n"
             + "Writes DIR/runs.csv (one row per run, written as each run ends), DIR/summary.csv (one row per cell),\n"
@@ -27,7 +29,7 @@ public static class MatrixCommand
             + "random_mixed has one thread, a scenario keeps its own command line. Exit code 0 when every run was ok,\n"
             + "1 when a run failed or leaked (or the results could not be written), 2 on bad input, 130 when interrupted.");
         dims.AddTo(cmd);
-        foreach (Option o in new Option[] { shard, output, resume, force }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { shard, output, resume, force, allowMixed }) cmd.Options.Add(o);
 
         cmd.SetAction((r, cancel) => CommandGuard.Run("matrix", async () =>
         {
@@ -39,7 +41,7 @@ public static class MatrixCommand
 
             var plan = MatrixDefinition.Plan(cells, def.Runs);
             var mine = part.Select(plan);
-            string id = MatrixDefinition.Id(cells, def.Runs);
+            string id = MatrixDefinition.Id(cells);
             var existing = r.GetValue(resume) ? ExistingSet.Resume : r.GetValue(force) ? ExistingSet.Force : ExistingSet.Refuse;
             string commandLine = "hklab " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));
             using var dir = ResultDirectory.Open("--out", r.GetValue(output) ?? Path.Combine("results", $"matrix-{DateTime.UtcNow:yyyyMMdd-HHmmss}"), existing, commandLine);
@@ -47,6 +49,7 @@ public static class MatrixCommand
             {
                 CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count,
                 Shards = part.IsWhole ? [] : [part.ToString()], Libraries = MatrixOptions.Libraries(def),
+                Settings = EnvAssignments.Format(def.Ambient), Timeout = r.GetValue(dims.Timeout),
             };
             string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
             CsvAppender<RunRecord> csv;
@@ -54,14 +57,20 @@ public static class MatrixCommand
             if (existing == ExistingSet.Resume && ResultDirectory.HoldsResultSet(dir.Path))
             {
                 var before = ResultMeta.Read(dir.Path) ?? throw new OutputPathException($"--out '{dir.Path}' has no {RunsCsv.MetaFile}: nothing to resume");
+                var differences = Differences(before, meta);
+                if (differences.Count > 0 && !r.GetValue(allowMixed))
+                    throw new OutputPathException($"--resume: '{dir.Path}' was measured with {string.Join("; ", differences)}: its cells would hold samples of both; "
+                        + "--allow-mixed resumes it anyway and marks it mixed");
                 if (before.MatrixId != id || !before.Shards.SequenceEqual(meta.Shards))
                     throw new OutputPathException($"--resume: '{dir.Path}' holds matrix {before.MatrixId}{Shards(before)}, these options make {id}{Shards(meta)}: "
                         + $"resume it with the options it was started with ({before.CommandLine})");
                 csv = File.Exists(runsFile) ? CsvAppender<RunRecord>.Resume(runsFile) : CsvAppender<RunRecord>.Create(runsFile);
                 var done = RunsCsv.Read(runsFile).Select(x => x.RunId).ToHashSet(StringComparer.Ordinal);
                 todo = mine.Where(p => !done.Contains(MatrixRunner.RunId(id, p))).ToList();
-                meta = before;
-                Console.WriteLine($"resuming matrix {id} in {dir.Path}: {mine.Count - todo.Count} of {mine.Count} runs done, {todo.Count} to run");
+                meta = before with { PlannedRuns = plan.Count, Mixed = before.Mixed || differences.Count > 0 };
+                meta.Write(dir.Path);
+                Console.WriteLine($"resuming matrix {id} in {dir.Path}: {mine.Count - todo.Count} of {mine.Count} runs done, {todo.Count} to run"
+                    + (differences.Count > 0 ? $"; the set is now mixed ({string.Join("; ", differences)})" : ""));
             }
             else
             {
@@ -118,6 +127,18 @@ public static class MatrixCommand
             }
         }));
         return cmd;
+    }
+
+    /// <summary>What a resume would mix into the set's cells: another build, other settings, another timeout.</summary>
+    private static List<string> Differences(ResultMeta set, ResultMeta now)
+    {
+        string Words(string settings) => settings.Length > 0 ? settings : "none";
+        string Seconds(double? t) => t is double x ? $"{x.ToString(System.Globalization.CultureInfo.InvariantCulture)} s" : "the default";
+        var differences = new List<string>();
+        if (set.Build != now.Build) differences.Add($"the build {set.Build}, and this hklab is {now.Build}");
+        if (set.Settings != now.Settings) differences.Add($"the environment's settings {Words(set.Settings)}, and now they are {Words(now.Settings)}");
+        if (set.Timeout != now.Timeout) differences.Add($"--timeout {Seconds(set.Timeout)}, and now it is {Seconds(now.Timeout)}");
+        return differences;
     }
 
     private static string Shards(ResultMeta m) => m.Shards.Count > 0 ? $" (shard {string.Join(",", m.Shards)})" : "";

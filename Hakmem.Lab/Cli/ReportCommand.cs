@@ -28,6 +28,8 @@ public static class ReportCommand
             var charts = Charts.Write(dir, runs, meta?.Threshold);
             ResultSet.WriteSummaries(dir, runs, meta, writeMeta: false);
             foreach (var c in charts) Console.WriteLine(c);
+            if (ResultSet.MixedBuilds(runs) is { } mixed) Console.Error.WriteLine($"hklab report: more than one build measured this set: {mixed}");
+            if (meta is { Partial: true }) Console.Error.WriteLine($"hklab report: the set is partial: {meta.DoneRuns} of {meta.PlannedRuns} planned runs");
             Console.WriteLine($"summary: {Path.Combine(dir, RunsCsv.SummaryMarkdown)}");
             return 0;
         }));

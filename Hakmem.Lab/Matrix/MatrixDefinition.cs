@@ -119,9 +119,11 @@ public sealed record MatrixDefinition(
         return plan;
     }
 
-    public static string Id(IReadOnlyList<Cell> cells, int runs)
+    /// <summary>The matrix by its cells alone: the number of runs is not part of it, so a resume may add runs to
+    /// every cell.</summary>
+    public static string Id(IReadOnlyList<Cell> cells)
     {
-        var text = new StringBuilder().Append(runs).Append('\n');
+        var text = new StringBuilder();
         foreach (var c in cells) text.Append(c.Key).Append('\n');
         return Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(text.ToString())))[..16].ToLowerInvariant();
     }

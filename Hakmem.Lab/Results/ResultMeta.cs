@@ -37,6 +37,13 @@ public sealed record ResultMeta
     public string Gaps { get; init; } = "";
     /// <summary>"2/4" for a shard, empty for a whole matrix; merged sets list their shards.</summary>
     public IReadOnlyList<string> Shards { get; init; } = [];
+    /// <summary>The settings the lab's environment brought (<see cref="Running.AmbientSettings"/>), "NAME=v;...":
+    /// a resume under other settings is refused.</summary>
+    public string Settings { get; init; } = "";
+    /// <summary>--timeout in seconds, null for the per-workload default: a resume with another is refused.</summary>
+    public double? Timeout { get; init; }
+    /// <summary>The set was resumed with another build, other settings or another timeout (--allow-mixed).</summary>
+    public bool Mixed { get; init; }
 
     private static readonly JsonSerializerOptions Json = new()
     {

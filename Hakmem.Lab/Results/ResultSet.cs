@@ -11,7 +11,7 @@ public static class ResultSet
         var summaries = Summarizer.Summarize(runs);
         Csv.Write(Path.Combine(dir, RunsCsv.SummaryFile), summaries);
         if (meta != null && writeMeta) meta.Write(dir);
-        string markdown = SummaryMarkdown.Render(meta, summaries, ExistingCharts(dir));
+        string markdown = SummaryMarkdown.Render(meta, summaries, ExistingCharts(dir), MixedBuilds(runs));
         if (Paired(runs, meta) is { } rows)
         {
             double t = meta?.Threshold ?? DefaultThreshold;
@@ -38,6 +38,18 @@ public static class ResultSet
         {
             return null;
         }
+    }
+
+    /// <summary>"a1b2c3 (40 runs), d4e5f6 (12 runs)" when the runs of a set (of one side of an ab set) come from
+    /// more than one build, else null: its cells may hold samples of different code.</summary>
+    public static string? MixedBuilds(IReadOnlyList<RunRecord> runs)
+    {
+        var mixed = runs.Where(r => r.Build.Length > 0).GroupBy(r => r.Side)
+            .Where(side => side.Select(r => r.Build).Distinct().Count() > 1)
+            .Select(side => (side.Key.Length > 0 ? $"side {side.Key}: " : "")
+                + string.Join(", ", side.GroupBy(r => r.Build).Select(b => $"{b.Key} ({b.Count()} runs)")))
+            .ToList();
+        return mixed.Count > 0 ? string.Join("; ", mixed) : null;
     }
 
     /// <summary>Charts hklab report already drew in this directory, to link from summary.md.</summary>

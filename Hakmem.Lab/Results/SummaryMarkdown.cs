@@ -8,7 +8,7 @@ namespace Hakmem.Lab.Results;
 /// by throughput, crash rates with their interval, and where the numbers come from.</summary>
 public static class SummaryMarkdown
 {
-    public static string Render(ResultMeta? meta, IReadOnlyList<SummaryRecord> cells, IReadOnlyList<string>? charts = null)
+    public static string Render(ResultMeta? meta, IReadOnlyList<SummaryRecord> cells, IReadOnlyList<string>? charts = null, string? mixedBuilds = null)
     {
         var sb = new StringBuilder();
         sb.AppendLine("# hklab results").AppendLine();
@@ -20,8 +20,11 @@ public static class SummaryMarkdown
             if (meta.Shards.Count > 0) sb.AppendLine($"- shards: {string.Join(", ", meta.Shards)}");
             foreach (var side in meta.Sides) sb.AppendLine($"- side {side}");
             if (meta.Partial) sb.AppendLine($"- **partial**: {meta.DoneRuns} of {meta.PlannedRuns} planned runs{(meta.Gaps.Length > 0 ? $" ({meta.Gaps})" : "")}");
+            if (meta.Mixed) sb.AppendLine("- **mixed**: resumed with another build, other settings or another timeout (--allow-mixed)");
+            if (meta.Settings.Length > 0) sb.AppendLine($"- settings from the environment: `{meta.Settings}`");
             sb.AppendLine();
         }
+        if (mixedBuilds != null) sb.AppendLine($"**More than one build measured this set**: {mixedBuilds}. A cell's runs may be samples of different code.").AppendLine();
         int runs = cells.Sum(c => c.Runs), failures = cells.Sum(c => c.Failures);
         sb.AppendLine($"{cells.Count} cells, {runs} runs, {failures} failed runs (crash, abort, corrupt, timeout, oom or error), "
             + $"{cells.Sum(c => c.Leak)} leaking runs, {cells.Sum(c => c.Error)} errors.").AppendLine();

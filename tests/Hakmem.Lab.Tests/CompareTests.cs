@@ -225,4 +225,47 @@ public class CompareTests
             Directory.Delete(dir, true);
         }
     }
+
+    [Fact]
+    public void A_partial_set_an_ab_set_without_a_side_and_an_output_inside_a_set_are_refused()
+    {
+        string dir = Hklab.TempDir("cmp-rules");
+        try
+        {
+            string before = Path.Combine(dir, "before"), after = Path.Combine(dir, "after"), ab = Path.Combine(dir, "ab");
+            foreach (string d in new[] { before, after, ab }) Directory.CreateDirectory(d);
+            RunsCsv.Write(Path.Combine(before, RunsCsv.RunsFile), Runs(1e6, 10, seed: 1));
+            new ResultMeta { MatrixId = "m", Cells = 1, PlannedRuns = 10 }.Write(before);
+            RunsCsv.Write(Path.Combine(after, RunsCsv.RunsFile), Runs(1e6, 6, seed: 2));
+            new ResultMeta { MatrixId = "m", Cells = 1, PlannedRuns = 10, DoneRuns = 6, Partial = true, Gaps = "interrupted after 6 of 10 runs" }.Write(after);
+            RunsCsv.Write(Path.Combine(ab, RunsCsv.RunsFile), Runs(1e6, 10, seed: 3).Select(r => r with { Side = "A" })
+                .Concat(Runs(0.7e6, 10, seed: 4).Select(r => r with { Side = "B" })));
+            new ResultMeta { MatrixId = "ab", Cells = 1, PlannedRuns = 20, Sides = ["A: x", "B: y"] }.Write(ab);
+
+            var partial = Hklab.Run("compare", before, after);
+            Assert.Equal(2, partial.ExitCode);
+            Assert.Contains("after '" + after + "' is partial (6 of 10 planned runs: interrupted after 6 of 10 runs): --allow-partial", partial.Stderr);
+            var allowed = Hklab.Run("compare", before, after, "--allow-partial");
+            Assert.True(allowed.ExitCode == 0, allowed.Stdout + allowed.Stderr);
+            // The default output lies beside the after set, never inside it.
+            Assert.True(File.Exists(Path.Combine(dir, "compare-before-vs-after.csv")));
+            Assert.False(File.Exists(Path.Combine(after, "compare.csv")));
+
+            var noSide = Hklab.Run("compare", before, ab);
+            Assert.Equal(2, noSide.ExitCode);
+            Assert.Contains("is an hklab ab result set (sides A and B): --side A or --side B", noSide.Stderr);
+            var sideB = Hklab.Run("compare", before, ab, "--side", "B");
+            Assert.Equal(1, sideB.ExitCode); // B is 30% slower than the before set: only B's runs were compared
+            Assert.Contains("| slower |", sideB.Stdout);
+            Assert.Equal(0, Hklab.Run("compare", before, ab, "--side", "A").ExitCode);
+
+            var intoAb = Hklab.Run("compare", before, ab, "--side", "A", "--out", Path.Combine(ab, "mine.csv"));
+            Assert.Equal(2, intoAb.ExitCode);
+            Assert.Contains("is inside an hklab ab result set", intoAb.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(dir, true);
+        }
+    }
 }

@@ -71,7 +71,7 @@ public class MatrixTests
         var def = Def(runs: 2);
         var cells = def.Expand();
         var plan = MatrixDefinition.Plan(cells, def.Runs);
-        string id = MatrixDefinition.Id(cells, def.Runs);
+        string id = MatrixDefinition.Id(cells);
         string dir = Path.Combine(root, s.ToString().Replace('/', '-'));
         var meta = new ResultMeta { CommandLine = "test", MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count, Shards = s.IsWhole ? [] : [s.ToString()] };
         var runs = await new MatrixRunner(Fake, TextWriter.Null, false).RunAsync(s.Select(plan), dir, meta, _ => TimeSpan.FromSeconds(1), id, default);

@@ -52,7 +52,7 @@ public class ResultSafetyTests(ITestOutputHelper output)
             Assert.Contains("already holds a result set", again.Stderr);
             Assert.Equal(runs, File.ReadAllText(Path.Combine(dir, RunsCsv.RunsFile)));
 
-            var other = Hklab.Run(SmallMatrix(dir, 3, "--resume"));
+            var other = Hklab.Run(SmallMatrix(dir, 2, "--resume").Select(a => a == "random_mixed" ? "larson" : a).ToArray());
             Assert.Equal(2, other.ExitCode);
             Assert.Contains("resume it with the options it was started with", other.Stderr);
 
@@ -62,6 +62,78 @@ public class ResultSafetyTests(ITestOutputHelper output)
             Assert.Equal(runs, File.ReadAllText(Path.Combine(aside, RunsCsv.RunsFile)));
             Assert.Equal(6, RowsIn(dir));
             Assert.False(File.Exists(Path.Combine(dir, ResultDirectory.LockFile)));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public void A_resume_adds_runs_to_every_cell_but_never_mixes_builds_settings_or_timeouts_unless_allowed()
+    {
+        string root = Hklab.TempDir("resume-rules");
+        try
+        {
+            string dir = Path.Combine(root, "set");
+            Assert.Equal(0, Hklab.Run(SmallMatrix(dir, 2)).ExitCode);
+            // More runs: the same matrix, one more run in each cell; the set is whole, not partial.
+            var more = Hklab.Run(SmallMatrix(dir, 3, "--resume"));
+            Assert.True(more.ExitCode == 0, more.Stdout + more.Stderr);
+            Assert.Equal(6, RowsIn(dir));
+            Assert.False(ResultMeta.Read(dir)!.Partial);
+
+            var settings = Hklab.Run(new Dictionary<string, string> { ["HAKMEM_LARGE_CACHE_MB"] = "0" }, SmallMatrix(dir, 4, "--resume"));
+            Assert.Equal(2, settings.ExitCode);
+            Assert.Contains("the environment's settings none, and now they are HAKMEM_LARGE_CACHE_MB=0", settings.Stderr);
+            var timeout = Hklab.Run(SmallMatrix(dir, 4, "--resume", "--timeout", "100"));
+            Assert.Equal(2, timeout.ExitCode);
+            Assert.Contains("--timeout the default, and now it is 100 s", timeout.Stderr);
+
+            // Another build: the set's meta names one; --allow-mixed resumes it and marks it mixed.
+            var meta = ResultMeta.Read(dir)!;
+            (meta with { Build = "0123456789ab" }).Write(dir);
+            var build = Hklab.Run(SmallMatrix(dir, 4, "--resume"));
+            Assert.Equal(2, build.ExitCode);
+            Assert.Contains("the build 0123456789ab, and this hklab is", build.Stderr);
+            Assert.Equal(6, RowsIn(dir));
+            var mixed = Hklab.Run(SmallMatrix(dir, 4, "--resume", "--allow-mixed"));
+            Assert.True(mixed.ExitCode == 0, mixed.Stdout + mixed.Stderr);
+            Assert.Equal(8, RowsIn(dir));
+            Assert.True(ResultMeta.Read(dir)!.Mixed);
+            Assert.Contains("**mixed**", File.ReadAllText(Path.Combine(dir, RunsCsv.SummaryMarkdown)));
+            var compare = Hklab.Run("compare", dir, dir, "--out", Path.Combine(root, "c.csv"));
+            Assert.Equal(2, compare.ExitCode);
+            Assert.Contains("is mixed", compare.Stderr);
+            Assert.Equal(0, Hklab.Run("compare", dir, dir, "--allow-mixed", "--out", Path.Combine(root, "c.csv")).ExitCode);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public void A_dirty_build_is_named_by_its_assemblies_so_two_edits_of_one_commit_are_two_builds()
+    {
+        string root = Hklab.TempDir("dirty-build");
+        try
+        {
+            string bin = Path.GetDirectoryName(typeof(Running.Worker).Assembly.Location)!;
+            string one = Path.Combine(root, "one"), two = Path.Combine(root, "two"), clean = Path.Combine(root, "clean");
+            foreach (string d in new[] { one, two, clean })
+            {
+                Directory.CreateDirectory(d);
+                foreach (string f in new[] { "hklab.dll", "Hakmem.Core.dll", "Hakmem.Workloads.dll" }) File.Copy(Path.Combine(bin, f), Path.Combine(d, f));
+                File.WriteAllText(Path.Combine(d, "hklab.build"), d == clean ? "0123456789ab\n" : "0123456789ab-dirty\n");
+            }
+            File.AppendAllText(Path.Combine(two, "Hakmem.Core.dll"), "an edit");
+            string a = Provenance.BuildOf(one)!, b = Provenance.BuildOf(two)!;
+            Assert.StartsWith("0123456789ab-dirty-", a);
+            Assert.Equal($"0123456789ab-dirty-{Running.WorkerSnapshot.Key(one)}", a);
+            Assert.NotEqual(a, b);
+            Assert.Equal("0123456789ab", Provenance.BuildOf(clean));
+            Assert.Equal("0123456789ab", Provenance.CommitOf(a));
         }
         finally
         {
@@ -221,7 +293,7 @@ public class ResultSafetyTests(ITestOutputHelper output)
             Assert.Equal(10, runs.Count);
             Assert.All(runs, r => Assert.Equal("ok", r.Outcome));
             string build = Assert.Single(runs.Select(r => r.Build).Distinct());
-            Assert.Matches("^[0-9a-f]{12}(-dirty)?$", build);
+            Assert.Matches("^[0-9a-f]{12}(-dirty-[0-9a-f]{16})?$", build);
             Assert.All(runs, r => Assert.StartsWith(build[..12], r.GitCommit));
         }
         finally
