@@ -75,8 +75,8 @@ public static class AbCommand
             {
                 CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = pairs.Count * 2,
                 Sides = [$"A: {sideA.Spec} ({sideA.Build})", $"B: {sideB.Spec} ({sideB.Build})"], Seed = orderSeed, Threshold = t,
-                Libraries = MatrixOptions.Libraries(def),
-            };
+                Libraries = MatrixOptions.Libraries(def), Settings = EnvAssignments.Format(def.Ambient), Timeout = r.GetValue(dims.Timeout),
+            }.OnThisHost(libraries ? [sourceA.Library!.SpecName, sourceB.Library!.SpecName] : def.Allocators);
             meta.Write(dir.Path);
             Console.WriteLine(sideA.Describe());
             Console.WriteLine(sideB.Describe());

@@ -90,7 +90,8 @@ public static class CompareCommand
     private static IEnumerable<string> Provenance(Input before, Input after)
     {
         if (before.Meta is not { } b || after.Meta is not { } a) yield break;
-        if (b.Host != a.Host) yield return $"note: the sets come from different hosts ({b.Host}: {b.Cpu}; {a.Host}: {a.Cpu}): the ratios compare the machines too";
+        var differences = ResultMeta.Differences(b, a);
+        if (differences.Count > 0) yield return $"note: the sets were measured in different places ({string.Join("; ", differences)}): the ratios compare those too";
     }
 
     /// <summary>compare-BEFORE-vs-AFTER.csv beside the after set (a result directory's parent, or a runs file's

@@ -50,7 +50,7 @@ public static class MatrixCommand
                 CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = plan.Count,
                 Shards = part.IsWhole ? [] : [part.ToString()], Libraries = MatrixOptions.Libraries(def),
                 Settings = EnvAssignments.Format(def.Ambient), Timeout = r.GetValue(dims.Timeout),
-            };
+            }.OnThisHost(def.Allocators);
             string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
             CsvAppender<RunRecord> csv;
             var todo = mine;

@@ -45,11 +45,45 @@ public sealed record ResultMeta
     /// <summary>The set was resumed with another build, other settings or another timeout (--allow-mixed).</summary>
     public bool Mixed { get; init; }
 
+    // The machine as it measured (HostFacts); empty in sets from before they were recorded.
+    public string Kernel { get; init; } = "";
+    public string CpuGovernor { get; init; } = "";
+    public string TransparentHugePages { get; init; } = "";
+    public string CgroupCpu { get; init; } = "";
+    public string CgroupMemory { get; init; } = "";
+    public string Glibc { get; init; } = "";
+    /// <summary>Every native allocator's file (the installed ones and lib:PATH): path, size, SHA-256, package.</summary>
+    public IReadOnlyList<LibraryFact> NativeLibraries { get; init; } = [];
+
+    /// <summary>This meta with the facts of this machine and of the allocators' files, as a set is started.</summary>
+    public ResultMeta OnThisHost(IEnumerable<string> allocators) => this with
+    {
+        Kernel = HostFacts.Kernel, CpuGovernor = HostFacts.Governor, TransparentHugePages = HostFacts.TransparentHugePages,
+        CgroupCpu = HostFacts.CgroupCpu, CgroupMemory = HostFacts.CgroupMemory, Glibc = HostFacts.Glibc,
+        NativeLibraries = HostFacts.Libraries(allocators),
+    };
+
+    /// <summary>What differs between where two sets were measured, in words (empty when nothing known differs).</summary>
+    public static IReadOnlyList<string> Differences(ResultMeta before, ResultMeta after)
+    {
+        var lines = new List<string>();
+        if (before.Host != after.Host || before.Cpu != after.Cpu)
+            lines.Add($"different hosts: {before.Host} ({before.Cpu}, {before.Cores} cores) and {after.Host} ({after.Cpu}, {after.Cores} cores)");
+        foreach (var (name, get) in new (string, Func<ResultMeta, string>)[] { ("kernel", m => m.Kernel), ("glibc", m => m.Glibc), ("transparent huge pages", m => m.TransparentHugePages),
+            ("CPU governor", m => m.CpuGovernor), ("cgroup CPU limit", m => m.CgroupCpu), (".NET", m => m.Dotnet) })
+            if (get(before).Length > 0 && get(after).Length > 0 && get(before) != get(after)) lines.Add($"{name} {get(before)} and {get(after)}");
+        foreach (var b in before.NativeLibraries)
+            if (after.NativeLibraries.FirstOrDefault(a => a.Allocator == b.Allocator) is { } a && a.Sha256 != b.Sha256)
+                lines.Add($"{b.Allocator} is another file: {b.Path} sha256 {b.Sha256[..12]}{(b.Package.Length > 0 ? $" ({b.Package})" : "")} and {a.Path} sha256 {a.Sha256[..12]}{(a.Package.Length > 0 ? $" ({a.Package})" : "")}");
+        return lines;
+    }
+
     private static readonly JsonSerializerOptions Json = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // "2.0.9+ds-2", not "2.0.9\u002Bds-2"
     };
 
     /// <summary>Written whole (a temporary file renamed over the old one).</summary>

@@ -32,6 +32,26 @@ public class MatrixCommandTests
             Assert.Contains("| peak - base |", File.ReadAllText(Path.Combine(dir, RunsCsv.SummaryMarkdown)));
             Assert.Equal(12, meta.DoneRuns);
             Assert.False(meta.Partial);
+            // Where it was measured: the kernel, glibc, THP, the cgroup's limits, and each allocator's file by its hash.
+            Assert.Equal(File.ReadAllText("/proc/sys/kernel/osrelease").Trim(), meta.Kernel);
+            Assert.Matches(@"^2\.\d+", meta.Glibc);
+            Assert.NotEqual("", meta.TransparentHugePages);
+            Assert.NotEqual("", meta.CgroupMemory);
+            var libc = Assert.Single(meta.NativeLibraries, l => l.Allocator == "system");
+            string sha = Hklab.Start("sha256sum", [libc.Path]).Stdout.Split(' ')[0];
+            Assert.Equal(sha, libc.Sha256);
+            Assert.Equal(new FileInfo(libc.Path).Length, libc.Bytes);
+            Assert.StartsWith("libc6 ", libc.Package);
+
+            // Another mimalloc file under the same name: compare says so in its first line.
+            string other = dir + "-other";
+            CopyDirectory(dir, other);
+            var changed = meta with { NativeLibraries = meta.NativeLibraries.Select(l => l.Allocator == "system" ? l with { Sha256 = new string('0', 64) } : l).ToList() };
+            changed.Write(other);
+            var cmp = Hklab.Run("compare", dir, other, "--out", dir + ".csv");
+            Assert.StartsWith("note: the sets were measured in different places (system is another file", cmp.Stdout);
+            Directory.Delete(other, true);
+            File.Delete(dir + ".csv");
         }
         finally
         {
@@ -70,5 +90,11 @@ public class MatrixCommandTests
         {
             Directory.Delete(Path.GetDirectoryName(dir)!, true);
         }
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        Directory.CreateDirectory(to);
+        foreach (string f in Directory.GetFiles(from)) File.Copy(f, Path.Combine(to, Path.GetFileName(f)));
     }
 }
