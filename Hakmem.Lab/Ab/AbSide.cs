@@ -17,6 +17,23 @@ public sealed record AbSide(string Label, string Spec, string Build, WorkerComma
     public string Describe() =>
         $"{Label}: {Spec} ({Build}), {(Cached ? "cached" : $"ready in {BuildTime.TotalSeconds:0.0} s")}";
 
+    /// <summary>What of <paramref name="used"/> this side's build cannot run: asked of the build itself (hklab
+    /// __capabilities), or for a build older than that question read from the commits of <paramref name="repo"/>.
+    /// Empty for a library side (it runs on this very build).</summary>
+    public IReadOnlyList<(Feature Feature, string Why)> Lacks(IReadOnlyList<Feature> used, string? repo)
+    {
+        if (Allocator != null || used.Count == 0) return [];
+        var (_, stdout) = Git.Exec(Worker.FileName, Path.GetTempPath(), [.. Worker.PrefixArguments, Capabilities.CommandName]);
+        var answer = Capabilities.ParseAnswer(stdout);
+        string? commit = Results.Provenance.CommitOf(Build);
+        return Capabilities.Missing(used, answer, feature =>
+        {
+            if (commit == null || repo == null) return null;
+            var (code, _) = Git.Exec("git", repo, ["merge-base", "--is-ancestor", feature, commit]);
+            return code switch { 0 => true, 1 => false, _ => null };
+        });
+    }
+
     /// <summary>What a side names, found without building anything (so a bad name is refused before any
     /// output is written): a build directory, a checkout, or a commit of the repository here.</summary>
     public sealed record Source(string Label, string Spec, string? BuildDir, string? Checkout, string? Repo, string? Commit, Backends.BackendInfo? Library = null);

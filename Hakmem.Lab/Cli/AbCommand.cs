@@ -63,10 +63,17 @@ public static class AbCommand
             {
                 sideA = AbSide.Prepare(sourceA, Console.Out);
                 sideB = AbSide.Prepare(sourceB, Console.Out);
+                // Both sides must be able to run every cell as its key says, or the comparison judges a missing feature.
+                var used = Capabilities.UsedBy(cells.Select(c => c.Spec));
+                string? repo = Git.TopLevel(Environment.CurrentDirectory);
+                foreach (var side in new[] { sideA, sideB })
+                    if (side.Lacks(used, repo) is { Count: > 0 } lacks)
+                        throw new ArgumentException($"side {side.Label} ({side.Spec}, build {side.Build}) cannot run these cells: "
+                            + string.Join("; ", lacks.Select(l => $"{l.Feature.What} [{l.Feature.Name}]: {l.Why}")));
             }
             catch
             {
-                dir.RemoveIfUnused(); // a side that does not build leaves no empty result directory behind
+                dir.RemoveIfUnused(); // a side that does not build, or cannot run the cells, leaves no empty result directory behind
                 throw;
             }
             var pairs = AbPlan.Pairs(cells, def.Runs, orderSeed);

@@ -184,6 +184,45 @@ public class AbTests
     }
 
     [Fact]
+    public void A_side_whose_build_predates_a_feature_of_the_cells_is_refused_naming_it_and_its_commit()
+    {
+        string root = Hklab.TempDir("ab-old");
+        try
+        {
+            // A build directory that answers no capability query (as every build before it), stamped with a commit
+            // from before the large_mixed workload and the large-block cache.
+            string repo = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
+            string old = Path.Combine(root, "old");
+            Directory.CreateDirectory(old);
+            string bin = Path.GetDirectoryName(Hklab.Command.FileName)!;
+            foreach (string f in new[] { "hklab.dll", "Hakmem.Core.dll", "Hakmem.Workloads.dll" }) File.Copy(Path.Combine(bin, f), Path.Combine(old, f));
+            File.AppendAllText(Path.Combine(old, "hklab.dll"), "another build"); // its own snapshot, not this build's
+            File.WriteAllText(Path.Combine(old, "hklab"), "#!/bin/sh\necho \"hklab: no command '$1'\" >&2\nexit 2\n");
+            Assert.Equal(0, Hklab.Start("chmod", ["+x", Path.Combine(old, "hklab")]).ExitCode);
+            string before = Hklab.Start("git", ["-C", repo, "rev-parse", "--short=12", "c6f07b681853e372c0f600be271d0d2e665be3f5~1"]).Stdout.Trim();
+            File.WriteAllText(Path.Combine(old, "hklab.build"), before + "\n");
+            string dir = Path.Combine(root, "ab");
+            var env = new Dictionary<string, string> { ["XDG_CACHE_HOME"] = Path.Combine(root, "cache") };
+            var o = Hklab.Start(Hklab.Command.FileName, ["ab", bin, old, "--workloads", "large_mixed", "--allocators", "hakmem", "--quick", "--out", dir], env, repo);
+            Assert.Equal(2, o.ExitCode);
+            string error = Assert.Single(o.Stderr.TrimEnd('\n').Split('\n'));
+            Assert.Contains($"side B ({old}, build {before}) cannot run these cells", error);
+            Assert.Contains("[workload:large_mixed]: it came with commit c6f07b681853", error);
+            Assert.Contains("[option:large_cache_mb]", error);
+            Assert.False(Directory.Exists(dir));
+
+            // The same sides on a workload both have: only the cache stands between them, and the user can switch it off.
+            var cacheOff = Hklab.Start(Hklab.Command.FileName, ["ab", bin, old, "--workloads", "random_mixed", "--allocators", "hakmem", "--quick", "--out", dir], env, repo);
+            Assert.Contains("[option:large_cache_mb]", cacheOff.Stderr);
+            Assert.DoesNotContain("workload:", cacheOff.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void The_refusal_of_an_existing_set_names_only_options_ab_has()
     {
         string root = Hklab.TempDir("ab-existing");
