@@ -26,13 +26,28 @@ public static class WorkerSnapshot
     {
         string source = Path.GetDirectoryName(typeof(Worker).Assembly.Location)!;
         if (Path.GetFullPath(source).StartsWith(Path.GetFullPath(CacheRoot()) + Path.DirectorySeparatorChar, StringComparison.Ordinal))
+        {
+            MarkInUse(source);
             return WorkerCommand.ForThisProcess(); // the lab already runs from a snapshot
+        }
         if (!IsLoaded(source)) throw new BuildChangedException("the hklab build was replaced since this hklab started (a rebuild of the tree): run the command again");
         string cache = Path.Combine(CacheRoot(), Key(source));
         if (!File.Exists(Path.Combine(cache, "hklab.dll")))
             Copy(source, cache, copy => IsLoaded(copy) ? null : "the hklab build changed while it was being copied (a rebuild of the tree): run the command again");
         Directory.SetLastWriteTimeUtc(cache, DateTime.UtcNow);
+        MarkInUse(cache);
         return WorkerCommand.ForAssembly(Path.Combine(cache, "hklab.dll"));
+    }
+
+    /// <summary>The file whose shared lock marks a snapshot in use: held by every hklab that runs from it or
+    /// starts workers from it, for its whole life; a snapshot is removed only under an exclusive lock.</summary>
+    public const string InUseFile = ".in-use";
+    private static readonly List<Output.FileLock> s_inUse = [];
+
+    private static void MarkInUse(string snapshot)
+    {
+        if (Output.FileLock.TryShared(Path.Combine(snapshot, InUseFile)) is { } held)
+            lock (s_inUse) s_inUse.Add(held);
     }
 
     /// <summary>The assemblies in <paramref name="dir"/> are the very ones this process runs.</summary>
@@ -47,6 +62,7 @@ public static class WorkerSnapshot
         bool cached = File.Exists(Path.Combine(cache, "hklab.dll"));
         if (!cached) Copy(dir, cache);
         Directory.SetLastWriteTimeUtc(cache, DateTime.UtcNow);
+        MarkInUse(cache);
         return (WorkerCommand.ForAssembly(Path.Combine(cache, "hklab.dll")), cached);
     }
 
@@ -72,14 +88,34 @@ public static class WorkerSnapshot
         Prune();
     }
 
-    /// <summary>$XDG_CACHE_HOME/hklab/builds, else ~/.cache/hklab/builds, else the temp directory.</summary>
+    /// <summary>$XDG_CACHE_HOME/hklab/builds, else ~/.cache/hklab/builds, else (no HOME, or one that takes no
+    /// files) TMPDIR/hklab-cache-UID/builds: the first that can be written, as the ./hklab launcher chooses.</summary>
     public static string CacheRoot()
     {
-        string? xdg = Environment.GetEnvironmentVariable("XDG_CACHE_HOME");
-        string home = Environment.GetFolderPath(Environment.SpecialFolder.UserProfile);
-        string root = !string.IsNullOrEmpty(xdg) ? xdg : home.Length > 0 ? Path.Combine(home, ".cache") : Path.GetTempPath();
-        return Path.Combine(root, "hklab", "builds");
+        var candidates = new List<string>();
+        if (Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg) candidates.Add(Path.Combine(xdg, "hklab"));
+        if (Environment.GetEnvironmentVariable("HOME") is { Length: > 0 } home) candidates.Add(Path.Combine(home, ".cache", "hklab"));
+        string tmp = Environment.GetEnvironmentVariable("TMPDIR") is { Length: > 0 } t ? t : "/tmp";
+        candidates.Add(Path.Combine(tmp, $"hklab-cache-{getuid()}"));
+        foreach (string c in candidates)
+        {
+            string builds = Path.Combine(c, "builds");
+            try
+            {
+                Directory.CreateDirectory(builds);
+                string probe = Path.Combine(builds, $".probe-{Environment.ProcessId}");
+                using (new FileStream(probe, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1, FileOptions.DeleteOnClose)) { }
+                return builds;
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+            }
+        }
+        throw new ArgumentException($"no directory takes the build snapshots ({string.Join(", ", candidates)} are not writable): set XDG_CACHE_HOME to one that is");
     }
+
+    [System.Runtime.InteropServices.DllImport("libc")]
+    private static extern uint getuid();
 
     /// <summary>The first 16 hex digits of the SHA-256 of the three assemblies, one after the other: what
     /// the launcher computes with <c>cat hklab.dll Hakmem.Core.dll Hakmem.Workloads.dll | sha256sum</c>.</summary>
@@ -110,13 +146,17 @@ public static class WorkerSnapshot
         }
     }
 
-    /// <summary>A build is about 40 MB: the snapshots nobody used for a week go.</summary>
-    private static void Prune()
+    /// <summary>A build is about 40 MB: the snapshots nobody used for a week go, but never one that a running
+    /// hklab holds (its shared lock on .in-use): a snapshot goes only under the exclusive lock.</summary>
+    public static void Prune(string? root = null)
     {
         try
         {
-            foreach (var old in new DirectoryInfo(CacheRoot()).GetDirectories().Where(d => DateTime.UtcNow - d.LastWriteTimeUtc > Unused))
-                old.Delete(true);
+            foreach (var old in new DirectoryInfo(root ?? CacheRoot()).GetDirectories().Where(d => DateTime.UtcNow - d.LastWriteTimeUtc > Unused))
+            {
+                using var held = Output.FileLock.TryExclusive(Path.Combine(old.FullName, InUseFile), $"{Environment.ProcessId} pruning");
+                if (held != null) old.Delete(true);
+            }
         }
         catch (IOException)
         {
