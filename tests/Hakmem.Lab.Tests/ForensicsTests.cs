@@ -152,6 +152,27 @@ public class ForensicsTests
     }
 
     [Fact]
+    public void Repro_refuses_a_run_recorded_with_columns_this_build_does_not_know()
+    {
+        string root = Hklab.TempDir("repro-newer");
+        try
+        {
+            string csv = Path.Combine(root, "runs.csv");
+            RunsCsv.Write(csv, [new RunRecord { RunId = "m-c0000-r001", Workload = "random_mixed", Args = "1000 64 1", Allocator = "hakmem", Threads = 1, Run = 1, Outcome = "ok", Build = "fedcba987654" }]);
+            var lines = File.ReadAllLines(csv);
+            File.WriteAllLines(csv, [lines[0] + ",settle_ms", lines[1] + ",500"]); // a column of a newer build
+            var o = Hklab.Run("repro", csv, "m-c0000-r001");
+            Assert.Equal(2, o.ExitCode);
+            Assert.Contains("was written by another build of hklab (this run: fedcba987654) with columns this build", o.Stderr);
+            Assert.Contains("settle_ms", o.Stderr);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void Repro_rebuilds_the_spec_of_a_run_from_its_columns()
     {
         var record = new RunRecord
