@@ -9,7 +9,7 @@ namespace Hakmem.Workloads.Tests;
 public sealed unsafe class Ledger
 {
     public readonly ConcurrentDictionary<nint, int> Live = new();
-    public long Allocs, Frees, CrossThreadFrees, Attaches, Detaches;
+    public long Allocs, Frees, Reallocs, CrossThreadFrees, Attaches, Detaches;
     public readonly ConcurrentQueue<string> Errors = new();
 }
 
@@ -39,6 +39,18 @@ public readonly unsafe struct CheckingAllocator(Ledger ledger) : IAllocator<Chec
         Interlocked.Increment(ref ledger.Frees);
         NativeMemory.Free(p);
     }
+
+    /// <summary>A realloc of null counts as an allocation (its block is freed later), one of a live block
+    /// as neither: the block moves.</summary>
+    public void* Realloc(void* p, nuint size)
+    {
+        if (p == null) Interlocked.Increment(ref ledger.Allocs);
+        else if (!ledger.Live.TryRemove((nint)p, out _)) ledger.Errors.Enqueue($"realloc of 0x{(nint)p:x}, not live");
+        void* q = NativeMemory.Realloc(p, Math.Max(size, 1));
+        ledger.Live[(nint)q] = Environment.CurrentManagedThreadId;
+        Interlocked.Increment(ref ledger.Reallocs);
+        return q;
+    }
 }
 
 /// <summary>Worker threads take their time to detach, as a real thread cache flush does (the calling
@@ -53,6 +65,7 @@ public readonly unsafe struct SlowDetachAllocator(CheckingAllocator inner, int c
     }
     public void* Alloc(nuint size) => inner.Alloc(size);
     public void Free(void* p) => inner.Free(p);
+    public void* Realloc(void* p, nuint size) => inner.Realloc(p, size);
 }
 
 /// <summary>Hands out the previous block again every <c>every</c> allocations (when it is big enough for
@@ -77,6 +90,7 @@ public readonly unsafe struct OverlappingAllocator(CheckingAllocator inner, long
     }
 
     public void Free(void* p) { }
+    public void* Realloc(void* p, nuint size) => inner.Realloc(p, size);
 }
 
 /// <summary>Returns null after <c>limit</c> allocations.</summary>
@@ -86,6 +100,7 @@ public readonly unsafe struct LimitedAllocator(CheckingAllocator inner, long[] c
     public void DetachThread() => inner.DetachThread();
     public void* Alloc(nuint size) => Interlocked.Increment(ref count[0]) > limit ? null : inner.Alloc(size);
     public void Free(void* p) => inner.Free(p);
+    public void* Realloc(void* p, nuint size) => Interlocked.Increment(ref count[0]) > limit ? null : inner.Realloc(p, size);
 }
 
 /// <summary>Throws from Free after a while, as an allocator check would.</summary>
@@ -99,4 +114,6 @@ public readonly unsafe struct ThrowingAllocator(CheckingAllocator inner, long[] 
         if (Interlocked.Increment(ref count[0]) == 500) throw new InvalidOperationException("allocator check failed (test)");
         inner.Free(p);
     }
+
+    public void* Realloc(void* p, nuint size) => inner.Realloc(p, size);
 }
