@@ -18,8 +18,8 @@ public sealed record Cell(int Index, RunSpec Spec, WorkloadSpec Workload)
 public sealed record PlannedRun(int Index, Cell Cell, int Run);
 
 /// <summary>The dimensions of a matrix and their cartesian product. Knobs that do not apply collapse
-/// instead of multiplying runs: only hakmem has FAST_CAP, TLS_LIST and P0; random_mixed has one thread;
-/// a scenario keeps its own command line.</summary>
+/// instead of multiplying runs: only hakmem has FAST_CAP, TLS_LIST and P0; a workload without a thread
+/// count (random_mixed, large_mixed) runs once; a scenario keeps its own command line.</summary>
 public sealed record MatrixDefinition(
     IReadOnlyList<string> Workloads,
     IReadOnlyList<string> Allocators,
@@ -62,7 +62,7 @@ public sealed record MatrixDefinition(
         {
             var baseSpec = BaseWorkload(w, Quick);
             bool exec = baseSpec is ExecWorkload;
-            bool threaded = exec ? ((ExecWorkload)baseSpec).HasThreads : WorkloadSpec.Names.Contains(w) && baseSpec is not (RandomMixed or LargeMixed);
+            bool threaded = exec ? ((ExecWorkload)baseSpec).HasThreads : WorkloadSpec.Names.Contains(w) && baseSpec.ThreadArgument != null;
             var specs = threaded ? Threads.Select(t => baseSpec.WithThreads(t)).ToList() : [baseSpec];
             // A program runs on a native allocator preloaded into it: hakmem and bump have none.
             var allocators = exec ? Allocators.Where(a => BackendInfo.Get(a).IsNative).ToList() : Allocators;
