@@ -18,6 +18,10 @@ public static class WorkloadCatalog
         new("random_mixed", RandomMixed.UsageText, RandomMixed.Parse),
         new("mid_large_mt", MidLargeMt.UsageText, MidLargeMt.Parse),
         new("large_mixed", LargeMixed.UsageText, LargeMixed.Parse),
+        new("xmalloc_test", XmallocTest.UsageText, XmallocTest.Parse, Classic: true),
+        new("cache_scratch", CacheScratch.UsageText, CacheScratch.Parse, Classic: true),
+        new("cache_thrash", CacheThrash.UsageText, CacheThrash.Parse, Classic: true),
+        new("mstress", MStress.UsageText, MStress.Parse, Classic: true),
     ];
 
     public static IReadOnlyList<string> ClassicNames { get; } = All.Where(k => k.Classic).Select(k => k.Name).ToArray();

@@ -4,8 +4,8 @@ using Hakmem.Workloads;
 
 namespace Hakmem.Lab.Tests;
 
-/// <summary>Realloc keeps a block's contents, and a library that does not define realloc itself is refused,
-/// naming it.</summary>
+/// <summary>Realloc on every backend keeps a block's contents (mstress grows its arrays by it), and a
+/// library that does not define realloc itself is refused, naming it.</summary>
 public class ReallocTests
 {
     /// <summary>A chain of reallocations through the size classes (tiny, mid, large and back), each block's
@@ -68,6 +68,26 @@ public class ReallocTests
 
     [Fact]
     public void Glibc_realloc_keeps_contents() => Keeps_contents(NativeAllocator.Load(BackendInfo.Get("system")));
+
+    public static TheoryData<string> Names => new(BackendInfo.Names);
+
+    /// <summary>mstress on each backend in a child: thread 1 makes 120000 allocations, so its array of blocks
+    /// grows past 100000 entries by a realloc, and every block it points to is checked when freed; a realloc
+    /// that lost the array would free garbage.</summary>
+    [Theory]
+    [MemberData(nameof(Names))]
+    public async Task Mstress_grows_its_arrays_by_realloc_on_every_backend(string name)
+    {
+        var backend = BackendInfo.Get(name);
+        var r = await new ChildRunner(Hklab.Command).RunAsync(new RunSpec("mstress", ["2", "600", "1"], name, HakmemOptions.Default), TimeSpan.FromSeconds(120));
+        if (!backend.IsAvailable())
+        {
+            Assert.Equal(Outcome.Error, r.Outcome);
+            return;
+        }
+        Assert.True(r.Outcome == Outcome.Ok, $"{name}: {r.Outcome.Name()} {r.Message}");
+        Assert.True(r.Ops > 270_000, $"{name}: {r.Ops} operations");
+    }
 
     [Fact]
     public async Task A_library_without_its_own_realloc_is_an_error_naming_it()

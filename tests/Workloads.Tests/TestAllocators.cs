@@ -117,3 +117,69 @@ public readonly unsafe struct ThrowingAllocator(CheckingAllocator inner, long[] 
 
     public void* Realloc(void* p, nuint size) => inner.Realloc(p, size);
 }
+
+/// <summary>What <see cref="TwiceHandingAllocator"/> remembers: the last block it allocated, and the one it
+/// handed out twice.</summary>
+public sealed class TwiceHanded(long after)
+{
+    public readonly long After = after;
+    public long Allocations;
+    public nint Last, Duplicate;
+    public nuint LastSize, DuplicateSize;
+    public bool LastLive;
+    public int DuplicateFrees;
+}
+
+/// <summary>Hands one live block out a second time: the first allocation after <c>After</c> that finds the
+/// block allocated just before it still live and big enough gets that block too. The first of its two frees
+/// writes over its first 16 bytes, as a real allocator's free list does, and keeps it; the second frees it.
+/// A workload that reads a block before it frees it sees the other holder's free there.</summary>
+public readonly unsafe struct TwiceHandingAllocator(CheckingAllocator inner, TwiceHanded state) : IAllocator<TwiceHandingAllocator>
+{
+    public TwiceHandingAllocator AttachThread() => new(inner.AttachThread(), state);
+    public void DetachThread() => inner.DetachThread();
+
+    public void* Alloc(nuint size)
+    {
+        lock (state)
+        {
+            if (++state.Allocations > state.After && state.Duplicate == 0 && state.LastLive && state.LastSize >= size)
+            {
+                state.Duplicate = state.Last;
+                state.DuplicateSize = state.LastSize;
+                return (void*)state.Duplicate;
+            }
+        }
+        void* p = inner.Alloc(size);
+        lock (state)
+        {
+            state.Last = (nint)p;
+            state.LastSize = size;
+            state.LastLive = true;
+        }
+        return p;
+    }
+
+    public void Free(void* p)
+    {
+        lock (state)
+        {
+            if ((nint)p == state.Last) state.LastLive = false;
+            if ((nint)p == state.Duplicate && ++state.DuplicateFrees == 1)
+            {
+                for (nuint i = 0; i < Math.Min(state.DuplicateSize, 16); i++) ((byte*)p)[i] = (byte)(i % 2 == 0 ? 0xA5 : 0x5A);
+                return;
+            }
+        }
+        inner.Free(p);
+    }
+
+    public void* Realloc(void* p, nuint size)
+    {
+        lock (state)
+        {
+            if ((nint)p == state.Last) state.LastLive = false;
+        }
+        return inner.Realloc(p, size);
+    }
+}
