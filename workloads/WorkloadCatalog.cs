@@ -22,6 +22,11 @@ public static class WorkloadCatalog
         new("cache_scratch", CacheScratch.UsageText, CacheScratch.Parse, Classic: true),
         new("cache_thrash", CacheThrash.UsageText, CacheThrash.Parse, Classic: true),
         new("mstress", MStress.UsageText, MStress.Parse, Classic: true),
+        new("rptest", RpTest.UsageText, RpTest.Parse, Classic: true),
+        new("glibc_simple", GlibcSimple.UsageText, GlibcSimple.Parse, Classic: true),
+        new("glibc_thread", GlibcThread.UsageText, GlibcThread.Parse, Classic: true),
+        new("alloc_test", AllocTest.UsageText, AllocTest.Parse, Classic: true),
+        new("malloc_large", MallocLarge.UsageText, MallocLarge.Parse, Classic: true),
     ];
 
     public static IReadOnlyList<string> ClassicNames { get; } = All.Where(k => k.Classic).Select(k => k.Name).ToArray();

@@ -12,6 +12,13 @@ public class ClassicWorkloadTests
         "cache_scratch 2 50 8 1000 2",
         "cache_thrash 2 50 1 1000 2",
         "mstress 2 5 3",
+        "rptest 2 0 1 2 30 200 50 8 2000",
+        "rptest 1 1 0 0 20 100 50 64",
+        "glibc_simple 8 3200",
+        "glibc_thread 2 0.2",
+        "glibc_thread 1 0.1",
+        "alloc_test 2 50000",
+        "malloc_large 25",
     };
 
     private static WorkloadSpec Spec(string command)
@@ -54,6 +61,27 @@ public class ClassicWorkloadTests
                 Assert.True(ledger.CrossThreadFrees > 0, "the shared buffer moves blocks between threads");
                 Assert.True(ledger.Reallocs >= m.ThreadCount, "each thread's array comes from realloc");
                 break;
+            case RpTest { ThreadCount: > 1 }:
+                Assert.True(ledger.CrossThreadFrees > 0, "batches are handed to other threads");
+                Assert.Equal("memory ops/CPU second", r.Original!.Name);
+                break;
+            case GlibcSimple g:
+                long perPass = new[] { 25, 100, 400, 1600 }.Sum(n => (long)(g.Iterations / n) * n);
+                Assert.Equal(3 * 4 * perPass, r.Ops); // three sizes, four passes
+                Assert.Equal(r.Ops + 1, ledger.Allocs); // and the array of the batch
+                Assert.Equal(1 + 3, ledger.Attaches); // the calling thread, and one new thread per block size
+                break;
+            case GlibcThread:
+                Assert.Equal(r.Ops, ledger.Allocs);
+                Assert.Equal(r.Ops, (long)r.Original!.Value);
+                break;
+            case AllocTest a:
+                Assert.Equal(a.ThreadCount * (a.Iterations / 32 * 32), r.Ops);
+                break;
+            case MallocLarge m:
+                Assert.Equal(m.Iterations, r.Ops);
+                Assert.Equal(m.Iterations, ledger.Allocs);
+                break;
         }
     }
 
@@ -77,6 +105,11 @@ public class ClassicWorkloadTests
         { "xmalloc_test 1 5 64", 10 }, // one producer: the 10th and 11th allocations are objects 8 and 9
         { "cache_scratch 2 10 8 100 2", 1 }, // the two objects main hands out
         { "mstress 1 5 1", 10 },
+        { "rptest 1 0 1 0 10 100 20 8 1000", 10 },
+        { "glibc_simple 16 1600", 10 },
+        { "glibc_thread 1 0.3", 10 },
+        { "alloc_test 1 100000", 10 },
+        { "malloc_large 30", 3 },
     };
 
     [Theory]
@@ -98,6 +131,11 @@ public class ClassicWorkloadTests
         { "cache_scratch 2 50 8 1000 2", 20 },
         { "cache_thrash 2 50 1 1000 2", 20 },
         { "mstress 2 5 3", 300 },
+        { "rptest 2 0 1 2 30 200 50 8 2000", 300 },
+        { "glibc_simple 8 3200", 300 },
+        { "glibc_thread 2 5", 300 },
+        { "alloc_test 2 50000", 300 },
+        { "malloc_large 25", 10 },
     };
 
     [Theory]
