@@ -2,6 +2,7 @@ using System.CommandLine;
 using Hakmem.Lab.Backends;
 using Hakmem.Lab.Matrix;
 using Hakmem.Lab.Running;
+using Hakmem.Workloads;
 
 namespace Hakmem.Lab.Cli;
 
@@ -13,7 +14,9 @@ public sealed class MatrixOptions
     public const int MaxPlannedRuns = 1_000_000;
     public const int MaxRuns = 100_000;
 
-    public Option<string?> Workloads { get; } = ListOption.Create("--workloads", "workloads (larson, random_mixed, mid_large_mt, large_mixed) or scenario names", string.Join(",", MatrixDefinition.DefaultWorkloads));
+    public Option<string?> Workloads { get; } = ListOption.Create("--workloads",
+        $"workloads (larson, random_mixed, mid_large_mt, large_mixed; {WorkloadCatalog.ClassicPreset}: {string.Join(", ", WorkloadCatalog.ClassicNames)}) or scenario names",
+        string.Join(",", MatrixDefinition.DefaultWorkloads));
     public Option<string?> Allocators { get; } = ListOption.Create("--allocators", $"allocators among {string.Join(", ", BackendInfo.Names)}", "hakmem and every installed C allocator");
     public Option<string?> FastCap { get; } = ListOption.Create("--fast-cap", "hakmem FAST_CAP values", "0,64");
     public Option<string?> TlsList { get; } = ListOption.Create("--tls-list", "hakmem TLS_LIST values", "off,on");
@@ -57,7 +60,8 @@ public sealed class MatrixOptions
         bool quick = r.GetValue(Quick);
         var execs = (r.GetValue(Exec) ?? []).Select(e => MatrixDefinition.ExecPrefix + e).ToList();
         // Programs given and no workloads named: the programs alone.
-        var ws = (ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? (execs.Count > 0 ? [] : MatrixDefinition.DefaultWorkloads)).Concat(execs).ToList();
+        var ws = (ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? (execs.Count > 0 ? [] : MatrixDefinition.DefaultWorkloads))
+            .SelectMany(ExpandPreset).Distinct().Concat(execs).ToList();
         foreach (var w in ws) MatrixDefinition.BaseWorkload(w, quick); // unknown names fail here, before anything runs
         var regex = ProgramPattern(r.GetValue(OpsRegex));
         var envs = EnvAssignments.Product((r.GetValue(Env) ?? []).Select(e => EnvAssignments.Parse(e, axis: true)).ToList());
@@ -71,6 +75,10 @@ public sealed class MatrixOptions
         { Envs = envs, OpsRegex = regex };
         return def;
     }
+
+    /// <summary>A --workloads item: <c>classic</c> stands for every classic workload (mimalloc-bench's set).</summary>
+    private static IEnumerable<string> ExpandPreset(string workload) =>
+        workload == WorkloadCatalog.ClassicPreset ? WorkloadCatalog.ClassicNames : [workload];
 
     /// <summary>The cells, refused when the plan is past <see cref="MaxPlannedRuns"/> (times <paramref name="perRun"/>
     /// processes a run: 2 for ab).</summary>

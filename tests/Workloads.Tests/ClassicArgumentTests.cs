@@ -100,6 +100,15 @@ public class ClassicArgumentTests
     }
 
     [Fact]
+    public void The_classic_preset_names_the_nine_and_each_has_a_scenario()
+    {
+        Assert.Equal(["xmalloc_test", "cache_scratch", "cache_thrash", "mstress", "rptest", "glibc_simple", "glibc_thread", "alloc_test", "malloc_large"],
+            WorkloadCatalog.ClassicNames);
+        Assert.All(WorkloadCatalog.ClassicNames, n => Assert.Contains(Scenarios.All, s => s.Workload == n));
+        Assert.All(WorkloadCatalog.ClassicNames, n => Assert.Contains(n, WorkloadSpec.Names));
+    }
+
+    [Fact]
     public void Xmalloc_mixed_sizes_are_the_powers_of_two_and_their_halves_between_8_and_2048()
     {
         Assert.Equal([8u, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256, 384, 512, 768, 1024, 1536, 2048], XmallocTest.MixedSizes);
