@@ -32,6 +32,36 @@ public sealed unsafe partial class HakmemHeap
         return q;
     }
 
+    /// <summary><see cref="Realloc"/> through a thread's own cache (<see cref="HakmemThread.Realloc"/>): the
+    /// same rule, with the allocation and the free on the thread's paths. A small block's size comes from
+    /// its registry record (no lock, no lookup); a large block's from the large-block table, under its
+    /// lock as its free takes it.</summary>
+    internal void* ReallocWith(ThreadCache* tc, void* p, nuint size)
+    {
+        if (p == null) return AllocWith(tc, size);
+        nuint usable = UsableSizeOfBlock(p);
+        if (size <= usable && size >= usable / 2) return p;
+        void* q = AllocWith(tc, size);
+        if (q == null) return null;
+        nuint keep = Math.Min(size, usable);
+        Buffer.MemoryCopy(p, q, keep, keep);
+        FreeWith(tc, p);
+        return q;
+    }
+
+    /// <summary><see cref="UsableSize"/> with the free path's first step: the record of p's slot, when it
+    /// holds p as a block, says its size; anything else (a large block, guard mode, a bad pointer, which
+    /// throws there) takes the general way.</summary>
+    private nuint UsableSizeOfBlock(void* p)
+    {
+        if (!_checked)
+        {
+            Slab* r = _registry.SlabOf(p);
+            if (IsBlockOf(r, p)) return r->BlockSize;
+        }
+        return UsableSize(p);
+    }
+
     /// <summary>Zeroed memory for <paramref name="count"/> elements; null when count * size overflows.</summary>
     public void* Calloc(nuint count, nuint size)
     {

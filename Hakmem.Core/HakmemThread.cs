@@ -29,6 +29,11 @@ public readonly unsafe struct HakmemThread
         _heap.FreeWith(_cache, p);
     }
 
+    /// <summary>Resizes a block through this thread's cache, as <see cref="HakmemHeap.Realloc"/> does: null
+    /// allocates, a size that still fits the block (and uses at least half of it) keeps it, otherwise a new
+    /// block gets the contents and the old one is freed; null when out of memory, the old block kept.</summary>
+    public void* Realloc(void* p, nuint size) => _heap.ReallocWith(_cache, p, size);
+
     /// <summary>Gives the thread's cache back (see <see cref="HakmemHeap.ReleaseThreadCache"/>).</summary>
     public void Release() => _heap.ReleaseThreadCache();
 }

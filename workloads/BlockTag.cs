@@ -3,7 +3,8 @@ using System.Runtime.CompilerServices;
 namespace Hakmem.Workloads;
 
 /// <summary>Every block a workload allocates carries its block id: in the first word and, xor a key, in
-/// the last whole word (blocks under 8 bytes: the id's low bytes). The id is unique per allocation and
+/// the last whole word (blocks under 8 bytes: the low bytes of the id turned so that its serial comes
+/// first, so that two tiny blocks of one size still differ). The id is unique per allocation and
 /// encodes the size, and the workload keeps it next to the pointer, so a block checked before it is
 /// freed has its own id unless something wrote into it while it was live: an overlapping block, the
 /// same block handed out twice, or an allocator that put a live block on a free list. Just before a
@@ -33,9 +34,15 @@ public static unsafe class BlockTag
         }
         else
         {
-            for (nuint i = 0; i < size; i++) ((byte*)p)[i] = (byte)(id >> (int)(8 * i));
+            ulong tiny = Tiny(id);
+            for (nuint i = 0; i < size; i++) ((byte*)p)[i] = (byte)(tiny >> (int)(8 * i));
         }
     }
+
+    /// <summary>What a block under 8 bytes holds: the id rotated so that the serial, then the thread, come
+    /// before the size (which every block of that size shares).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static ulong Tiny(ulong id) => ulong.RotateRight(id, SizeBits);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static bool Check(void* p, ulong id)
@@ -43,8 +50,9 @@ public static unsafe class BlockTag
         nuint size = SizeOf(id);
         if (size >= 8)
             return *(ulong*)p == id && (size < 16 || *(ulong*)((byte*)p + (size & ~(nuint)7) - 8) == (id ^ TailKey));
+        ulong tiny = Tiny(id);
         for (nuint i = 0; i < size; i++)
-            if (((byte*)p)[i] != (byte)(id >> (int)(8 * i))) return false;
+            if (((byte*)p)[i] != (byte)(tiny >> (int)(8 * i))) return false;
         return true;
     }
 
@@ -54,6 +62,6 @@ public static unsafe class BlockTag
     {
         nuint size = SizeOf(id);
         if (size >= 8) *(ulong*)p = ~id;
-        else if (size > 0) *(byte*)p = (byte)~id;
+        else if (size > 0) *(byte*)p = (byte)~Tiny(id);
     }
 }

@@ -15,6 +15,7 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
     public override string Name => "larson";
     public override string Usage => UsageText;
     public override int Threads => ThreadCount;
+    public override int? ThreadArgument => 6;
 
     public override IReadOnlyList<string> Arguments =>
         [Format(Seconds), MinSize.ToString(), MaxSize.ToString(), Chunks.ToString(), Rounds.ToString(), Seed.ToString(), ThreadCount.ToString()];

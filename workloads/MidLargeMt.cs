@@ -18,6 +18,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
     public override string Name => "mid_large_mt";
     public override string Usage => UsageText;
     public override int Threads => ThreadCount;
+    public override int? ThreadArgument => 0;
 
     public override IReadOnlyList<string> Arguments =>
         [ThreadCount.ToString(), Cycles.ToString(), WorkingSet.ToString(), Seed.ToString(), MinSize.ToString(), MaxSize.ToString()];

@@ -44,6 +44,12 @@ public sealed class WorkloadMonitor
     public unsafe void Overwritten(long op, void* p, ulong id) =>
         Corrupt(op, $"block 0x{(nint)p:x} of {BlockTag.SizeOf(id)} bytes was overwritten while live");
 
+    /// <summary>A live block no longer holds what the workload wrote into it (its original's own fill, read
+    /// back where the original reads it): <paramref name="what"/> says which bytes. Out of line, as above.</summary>
+    [MethodImpl(MethodImplOptions.NoInlining)]
+    public unsafe void OverwrittenFill(long op, void* p, nuint size, string what) =>
+        Corrupt(op, $"block 0x{(nint)p:x} of {size} bytes was overwritten while live ({what})");
+
     public void OutOfMemory()
     {
         _outOfMemory = true;
@@ -62,9 +68,19 @@ public sealed class WorkloadMonitor
 
 /// <summary>What a workload did: operations and wall time of the measured part, the first corruption
 /// (with the operation count at which it was seen), and whether it ran out of memory or the allocator
-/// threw (<see cref="Failure"/>, e.g. a HeapCorruptionException).</summary>
+/// threw (<see cref="Failure"/>, e.g. a HeapCorruptionException). A classic workload also gives the figure
+/// its C original prints (<see cref="Original"/>), computed the original's way.</summary>
 public sealed record WorkloadResult(long Ops, double Seconds, long Corruptions, long FirstCorruptOp, string? CorruptDetail,
     bool OutOfMemory, Exception? Failure)
 {
     public double OpsPerSecond => Seconds > 0 ? Ops / Seconds : 0;
+    public OriginalFigure? Original { get; init; }
+}
+
+/// <summary>The figure a C benchmark prints, beside the lab's operations per wall-second: rptest's memory
+/// ops per CPU second, xmalloc-test's frees per second, glibc-thread's iteration count, or the time for
+/// a benchmark that prints none.</summary>
+public sealed record OriginalFigure(string Name, double Value, string Unit)
+{
+    public override string ToString() => $"{Name}: {Value.ToString("G6", System.Globalization.CultureInfo.InvariantCulture)}{(Unit.Length > 0 ? " " + Unit : "")}";
 }

@@ -14,6 +14,9 @@ public abstract record WorkloadSpec
     public abstract IReadOnlyList<string> Arguments { get; }
     public abstract string Usage { get; }
     public abstract int Threads { get; }
+    /// <summary>Which of <see cref="Arguments"/> is the thread count (the matrix's threads axis replaces it,
+    /// a chart puts the counts side by side), or null when the workload takes none.</summary>
+    public virtual int? ThreadArgument => null;
     public abstract WorkloadSpec WithThreads(int threads);
     /// <summary>A short version of the same workload, run first in the same process to warm up the JIT
     /// and the allocator; its throughput is discarded.</summary>
@@ -23,7 +26,7 @@ public abstract record WorkloadSpec
     public string CommandLine => $"{Name} {string.Join(' ', Arguments)}";
 
     /// <summary>The in-process workloads (exec, an external program, is not one of them).</summary>
-    public static readonly IReadOnlyList<string> Names = ["larson", "random_mixed", "mid_large_mt", "large_mixed"];
+    public static readonly IReadOnlyList<string> Names = WorkloadCatalog.All.Select(k => k.Name).ToArray();
 
     /// <summary>A workload by name, or a scenario preset by name (its arguments come from the preset;
     /// giving arguments to a preset is an error).</summary>
@@ -35,16 +38,9 @@ public abstract record WorkloadSpec
                 throw new WorkloadArgumentException($"scenario '{name}' is '{scenario.Workload} {string.Join(' ', scenario.Arguments)}' and takes no arguments (got '{string.Join(' ', args)}'); run '{scenario.Workload}' to give your own.");
             return Parse(scenario.Workload, scenario.Arguments);
         }
-        return name switch
-        {
-            "larson" => Larson.Parse(args),
-            "random_mixed" => RandomMixed.Parse(args),
-            "mid_large_mt" => MidLargeMt.Parse(args),
-            "large_mixed" => LargeMixed.Parse(args),
-            "exec" => ExecWorkload.Parse(args),
-            _ => throw new WorkloadArgumentException(
-                $"unknown workload or scenario '{name}': expected one of {string.Join(", ", Names)} or a scenario ({string.Join(", ", Scenarios.All.Select(s => s.Name))})"),
-        };
+        if (name == "exec") return ExecWorkload.Parse(args);
+        return WorkloadCatalog.Find(name)?.Parse(args) ?? throw new WorkloadArgumentException(
+            $"unknown workload or scenario '{name}': expected one of {string.Join(", ", Names)} or a scenario ({string.Join(", ", Scenarios.All.Select(s => s.Name))})");
     }
 
     /// <summary>Reads positional arguments by name, with ranges, for error messages that say which.</summary>

@@ -1,13 +1,13 @@
 namespace Hakmem.Lab.Backends;
 
 /// <summary>An allocator the lab can run: hakmem (embedded), bump (the harness ceiling), and the native
-/// allocators, all one mechanism: a shared library, the symbols to call in it, and the Debian package that
-/// has it. The named ones are rows of <see cref="All"/>; <c>lib:PATH</c> is any other library file (a
+/// allocators, all one mechanism: a shared library, the symbols to call in it (malloc, free and realloc), and
+/// the Debian package that has it. The named ones are rows of <see cref="All"/>; <c>lib:PATH</c> is any other library file (a
 /// build of your own). The same entry serves the in-process workloads (the worker loads the library and
-/// calls its malloc and free) and external programs (the library is preloaded into them; glibc's own
+/// calls its malloc, free and realloc) and external programs (the library is preloaded into them; glibc's own
 /// allocator is preloaded as nothing).</summary>
 public sealed record BackendInfo(string Name, string About, string? Library = null, string? MallocSymbol = null, string? FreeSymbol = null,
-    string? DebianPackage = null, IReadOnlyDictionary<string, string>? Environment = null)
+    string? DebianPackage = null, IReadOnlyDictionary<string, string>? Environment = null, string? ReallocSymbol = null)
 {
     public const string LibraryPrefix = "lib:";
 
@@ -20,19 +20,19 @@ public sealed record BackendInfo(string Name, string About, string? Library = nu
     public static readonly IReadOnlyList<BackendInfo> All =
     [
         new("hakmem", "Hakmem.Core, embedded; options from flags or HAKMEM_* variables"),
-        new("system", "glibc malloc/free", "libc.so.6", "malloc", "free", "libc6"),
-        new("mimalloc", "Microsoft mimalloc", "libmimalloc.so.2", "mi_malloc", "mi_free", "libmimalloc2.0"),
+        new("system", "glibc malloc/free", "libc.so.6", "malloc", "free", "libc6", ReallocSymbol: "realloc"),
+        new("mimalloc", "Microsoft mimalloc", "libmimalloc.so.2", "mi_malloc", "mi_free", "libmimalloc2.0", ReallocSymbol: "mi_realloc"),
         // jemalloc uses initial-exec TLS: dlopen needs static TLS space reserved at process start.
         new("jemalloc", "jemalloc", "libjemalloc.so.2", "malloc", "free", "libjemalloc2",
-            new Dictionary<string, string> { ["GLIBC_TUNABLES"] = "glibc.rtld.optional_static_tls=4096" }),
-        new("tcmalloc", "gperftools tcmalloc (minimal)", "libtcmalloc_minimal.so.4", "tc_malloc", "tc_free", "libtcmalloc-minimal4"),
+            new Dictionary<string, string> { ["GLIBC_TUNABLES"] = "glibc.rtld.optional_static_tls=4096" }, ReallocSymbol: "realloc"),
+        new("tcmalloc", "gperftools tcmalloc (minimal)", "libtcmalloc_minimal.so.4", "tc_malloc", "tc_free", "libtcmalloc-minimal4", ReallocSymbol: "tc_realloc"),
         new("bump", "never frees: the cost of the harness itself, the ceiling for any allocator"),
     ];
 
     public static IReadOnlyList<string> Names { get; } = All.Select(b => b.Name).ToArray();
 
-    /// <summary>A named allocator, or lib:PATH (the file must exist; whether it loads and has malloc and
-    /// free is for the run to find out, and an error run names what is wrong).</summary>
+    /// <summary>A named allocator, or lib:PATH (the file must exist; whether it loads and has malloc, free
+    /// and realloc is for the run to find out, and an error run names what is wrong).</summary>
     public static BackendInfo Get(string name)
     {
         if (name.StartsWith(LibraryPrefix, StringComparison.Ordinal)) return ForLibrary(name[LibraryPrefix.Length..]);
@@ -46,7 +46,7 @@ public sealed record BackendInfo(string Name, string About, string? Library = nu
         if (path.Length == 0) throw new ArgumentException("lib: needs a path: lib:./libmymalloc.so");
         string full = Path.GetFullPath(path);
         if (!File.Exists(full)) throw new ArgumentException($"allocator 'lib:{path}': {full} does not exist");
-        return new BackendInfo(LibraryPrefix + Path.GetFileName(full), $"the malloc library {full}", full, "malloc", "free");
+        return new BackendInfo(LibraryPrefix + Path.GetFileName(full), $"the malloc library {full}", full, "malloc", "free", ReallocSymbol: "realloc");
     }
 
     /// <summary>What a run spec carries: the name, or lib: with the full path.</summary>

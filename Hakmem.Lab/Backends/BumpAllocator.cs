@@ -7,7 +7,8 @@ namespace Hakmem.Lab.Backends;
 /// and free does nothing. Fresh memory costs page faults, which would make bump the slowest backend
 /// instead of the ceiling: the arena uses huge pages and its first GiB is faulted in when it is created,
 /// before anything is measured. Memory only grows, so a long run ends as out of memory when the arena
-/// (8 GiB) is used up.</summary>
+/// (8 GiB) is used up. Each block sits after a 16-byte header holding its size (16, so blocks stay
+/// 16-byte aligned), which is where Realloc finds how much to copy into the new block.</summary>
 public unsafe struct BumpAllocator : IAllocator<BumpAllocator>
 {
     private const long ArenaBytes = 8L << 30;
@@ -41,17 +42,31 @@ public unsafe struct BumpAllocator : IAllocator<BumpAllocator>
     public BumpAllocator AttachThread() => new(_arena);
     public void DetachThread() { }
 
+    private const int HeaderBytes = 16;
+
     public void* Alloc(nuint size)
     {
-        nuint n = (size + 15) & ~(nuint)15;
-        if (n == 0) n = 16;
+        if (size > unchecked((nuint)ArenaBytes)) return null;
+        nuint n = ((size + 15) & ~(nuint)15) + HeaderBytes;
         if ((nuint)(_end - _cur) < n && !NewChunk(n)) return null;
-        void* p = _cur;
+        byte* p = _cur;
         _cur += n;
-        return p;
+        *(nuint*)p = size;
+        return p + HeaderBytes;
     }
 
     public void Free(void* p) { }
+
+    /// <summary>A new block with the old one's contents (up to the smaller size): bump never reuses memory.</summary>
+    public void* Realloc(void* p, nuint size)
+    {
+        if (p == null) return Alloc(size);
+        void* q = Alloc(size);
+        if (q == null) return null;
+        nuint keep = Math.Min(size, *(nuint*)((byte*)p - HeaderBytes));
+        Buffer.MemoryCopy(p, q, keep, keep);
+        return q;
+    }
 
     private bool NewChunk(nuint n)
     {

@@ -12,4 +12,5 @@ public readonly unsafe struct HakmemAllocator(HakmemHeap heap, HakmemThread thre
     public void DetachThread() => thread.Release();
     public void* Alloc(nuint size) => thread.Alloc(size);
     public void Free(void* p) => thread.Free(p);
+    public void* Realloc(void* p, nuint size) => thread.Realloc(p, size);
 }

@@ -9,22 +9,26 @@ public readonly unsafe struct NativeAllocator : IAllocator<NativeAllocator>
 {
     private readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<nuint, void*> _malloc;
     private readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<void*, void> _free;
+    private readonly delegate* unmanaged[Cdecl, SuppressGCTransition]<void*, nuint, void*> _realloc;
 
-    private NativeAllocator(nint malloc, nint free)
+    private NativeAllocator(nint malloc, nint free, nint realloc)
     {
         _malloc = (delegate* unmanaged[Cdecl, SuppressGCTransition]<nuint, void*>)malloc;
         _free = (delegate* unmanaged[Cdecl, SuppressGCTransition]<void*, void>)free;
+        _realloc = (delegate* unmanaged[Cdecl, SuppressGCTransition]<void*, nuint, void*>)realloc;
     }
 
     public NativeAllocator AttachThread() => this;
     public void DetachThread() { }
     public void* Alloc(nuint size) => _malloc(size);
     public void Free(void* p) => _free(p);
+    public void* Realloc(void* p, nuint size) => _realloc(p, size);
 
     /// <summary>Loads the library of <paramref name="backend"/> (never a substitute): throws
     /// <see cref="BackendUnavailableException"/> naming the Debian package when it is missing, the loader's
-    /// reason when the file does not load, and the symbol when the library does not define it itself (a
-    /// library without its own malloc would otherwise hand out glibc's, found through its dependencies).</summary>
+    /// reason when the file does not load, and the symbol (malloc, free or realloc) when the library does not
+    /// define it itself (a library without its own would otherwise hand out glibc's, found through its
+    /// dependencies: a realloc of glibc's on the library's blocks corrupts both heaps).</summary>
     public static NativeAllocator Load(BackendInfo backend)
     {
         string file = backend.LibraryPath() ?? throw new BackendUnavailableException(backend);
@@ -37,8 +41,10 @@ public readonly unsafe struct NativeAllocator : IAllocator<NativeAllocator>
         {
             throw new BackendUnavailableException(backend, $"allocator '{backend.Name}': {file} does not load: {e.Message.Split('\n')[0]}");
         }
+        string reallocSymbol = backend.ReallocSymbol
+            ?? throw new BackendUnavailableException(backend, $"allocator '{backend.Name}': the backend table names no realloc symbol for {file}");
         nint malloc = Export(backend, lib, file, backend.MallocSymbol!), free = Export(backend, lib, file, backend.FreeSymbol!);
-        return new NativeAllocator(malloc, free);
+        return new NativeAllocator(malloc, free, Export(backend, lib, file, reallocSymbol));
     }
 
     private static nint Export(BackendInfo backend, nint lib, string file, string symbol)

@@ -14,7 +14,9 @@ public sealed class MatrixOptions
     public const int MaxPlannedRuns = 1_000_000;
     public const int MaxRuns = 100_000;
 
-    public Option<string?> Workloads { get; } = ListOption.Create("--workloads", "workloads (larson, random_mixed, mid_large_mt, large_mixed) or scenario names", string.Join(",", MatrixDefinition.DefaultWorkloads));
+    public Option<string?> Workloads { get; } = ListOption.Create("--workloads",
+        $"workloads (larson, random_mixed, mid_large_mt, large_mixed; {WorkloadCatalog.ClassicPreset}: {string.Join(", ", WorkloadCatalog.ClassicNames)}) or scenario names",
+        string.Join(",", MatrixDefinition.DefaultWorkloads));
     public Option<string?> Allocators { get; } = ListOption.Create("--allocators", $"allocators among {string.Join(", ", BackendInfo.Names)}", "hakmem and every installed C allocator");
     public Option<string?> FastCap { get; } = ListOption.Create("--fast-cap", "hakmem FAST_CAP values", "0,64");
     public Option<string?> TlsList { get; } = ListOption.Create("--tls-list", "hakmem TLS_LIST values", "off,on");
@@ -58,7 +60,8 @@ public sealed class MatrixOptions
         bool quick = r.GetValue(Quick);
         var execs = (r.GetValue(Exec) ?? []).Select(e => MatrixDefinition.ExecPrefix + e).ToList();
         // Programs given and no workloads named: the programs alone.
-        var ws = (ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? (execs.Count > 0 ? [] : MatrixDefinition.DefaultWorkloads)).Concat(execs).ToList();
+        var ws = (ListOption.Items("--workloads", r.GetValue(Workloads), "larson,random_mixed") ?? (execs.Count > 0 ? [] : MatrixDefinition.DefaultWorkloads))
+            .SelectMany(ExpandPreset).Distinct().Concat(execs).ToList();
         var bases = ws.Select(w => (Entry: w, Spec: MatrixDefinition.BaseWorkload(w, quick))).ToList(); // unknown names fail here, before anything runs
         var regex = ProgramPattern(r.GetValue(OpsRegex));
         var envs = EnvAssignments.Product((r.GetValue(Env) ?? []).Select(e => EnvAssignments.Parse(e, axis: true)).ToList());
@@ -96,6 +99,10 @@ public sealed class MatrixOptions
         _ when !WorkloadSpec.Names.Contains(entry) => $"the scenario {entry} (it keeps its own command line)",
         _ => $"{entry} (single-threaded)",
     };
+
+    /// <summary>A --workloads item: <c>classic</c> stands for every classic workload (mimalloc-bench's set).</summary>
+    private static IEnumerable<string> ExpandPreset(string workload) =>
+        workload == WorkloadCatalog.ClassicPreset ? WorkloadCatalog.ClassicNames : [workload];
 
     /// <summary>The cells, refused when the plan is past <see cref="MaxPlannedRuns"/> (times <paramref name="perRun"/>
     /// processes a run: 2 for ab).</summary>

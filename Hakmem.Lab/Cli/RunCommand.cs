@@ -22,7 +22,7 @@ public static class RunCommand
         var args = new Argument<string[]>("args")
         {
             Arity = ArgumentArity.ZeroOrMore,
-            Description = $"the workload's arguments, as the C benchmarks take them: larson {Larson.UsageText}; random_mixed {RandomMixed.UsageText}; mid_large_mt {MidLargeMt.UsageText}; large_mixed {LargeMixed.UsageText}",
+            Description = $"the workload's arguments, as the C benchmarks take them: {WorkloadCatalog.UsageList()}",
         };
         var allocator = new Option<string?>("--allocator", "-a") { Description = $"{string.Join(", ", BackendInfo.Names)}, or lib:PATH (a malloc library of your own); default hakmem, system for --exec" };
         var exec = new Option<string?>("--exec") { Description = "run an external benchmark program instead of a workload: 'CMD ARGS', on the allocator preloaded into it", HelpName = "command" };

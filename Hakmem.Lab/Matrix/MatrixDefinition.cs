@@ -18,8 +18,9 @@ public sealed record Cell(int Index, RunSpec Spec, WorkloadSpec Workload)
 public sealed record PlannedRun(int Index, Cell Cell, int Run);
 
 /// <summary>The dimensions of a matrix and their cartesian product. Knobs that do not apply collapse
-/// instead of multiplying runs: only hakmem has FAST_CAP, TLS_LIST and P0; random_mixed has one thread;
-/// a scenario keeps its own command line.</summary>
+/// instead of multiplying runs: only hakmem has FAST_CAP, TLS_LIST and P0; a workload without a thread
+/// count (random_mixed, large_mixed, glibc_simple, malloc_large) runs once; a scenario keeps its own
+/// command line.</summary>
 public sealed record MatrixDefinition(
     IReadOnlyList<string> Workloads,
     IReadOnlyList<string> Allocators,
@@ -55,6 +56,16 @@ public sealed record MatrixDefinition(
         "random_mixed" => WorkloadSpec.Parse("random_mixed", quick ? ["100000", "2048", "123"] : ["2000000", "2048", "123"]),
         "mid_large_mt" => WorkloadSpec.Parse("mid_large_mt", quick ? ["1", "10000", "256", "42"] : ["1", "200000", "256", "42"]),
         "large_mixed" => WorkloadSpec.Parse("large_mixed", quick ? ["50000", "64", "7"] : ["2000000", "64", "7"]),
+        // The classic workloads: mimalloc-bench's command lines scaled to 1-3 s here (their scenarios), at one thread.
+        "xmalloc_test" => WorkloadSpec.Parse("xmalloc_test", quick ? ["1", "0.1", "64"] : ["1", "2", "64"]),
+        "cache_scratch" => WorkloadSpec.Parse("cache_scratch", quick ? ["1", "100", "1", "20000", "1"] : ["1", "1000", "1", "2000000", "2"]),
+        "cache_thrash" => WorkloadSpec.Parse("cache_thrash", quick ? ["1", "100", "1", "20000", "1"] : ["1", "1000", "1", "2000000", "2"]),
+        "mstress" => WorkloadSpec.Parse("mstress", quick ? ["1", "10", "2"] : ["1", "50", "250"]),
+        "rptest" => WorkloadSpec.Parse("rptest", quick ? ["1", "0", "1", "2", "20", "1000", "100", "8", "16000"] : ["1", "0", "1", "2", "2500", "1000", "100", "8", "16000"]),
+        "glibc_simple" => WorkloadSpec.Parse("glibc_simple", quick ? ["16", "20000"] : ["16", "2000000"]),
+        "glibc_thread" => WorkloadSpec.Parse("glibc_thread", quick ? ["1", "0.1"] : ["1", "2"]),
+        "alloc_test" => WorkloadSpec.Parse("alloc_test", quick ? ["1", "200000"] : ["1", "15000000"]),
+        "malloc_large" => WorkloadSpec.Parse("malloc_large", quick ? ["20"] : ["80"]),
         _ when name.StartsWith(ExecPrefix, StringComparison.Ordinal) => ExecWorkload.Parse([name[ExecPrefix.Length..]]),
         _ => WorkloadSpec.Parse(name, []), // a scenario: its own command line
     };
@@ -62,7 +73,7 @@ public sealed record MatrixDefinition(
     /// <summary>Whether a workload entry runs once per value of the threads axis: the threaded workloads by
     /// name, and a program whose command has {threads}; a scenario keeps its own command line.</summary>
     public static bool TakesThreads(string entry, WorkloadSpec baseSpec) =>
-        baseSpec is ExecWorkload exec ? exec.HasThreads : WorkloadSpec.Names.Contains(entry) && baseSpec is not (RandomMixed or LargeMixed);
+        baseSpec is ExecWorkload exec ? exec.HasThreads : WorkloadSpec.Names.Contains(entry) && baseSpec.ThreadArgument != null;
 
     public IReadOnlyList<Cell> Expand()
     {

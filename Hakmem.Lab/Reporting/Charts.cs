@@ -1,5 +1,6 @@
 using Hakmem.Lab.Running;
 using Hakmem.Lab.Results;
+using Hakmem.Workloads;
 using ScottPlot;
 
 namespace Hakmem.Lab.Reporting;
@@ -34,9 +35,23 @@ public static class Charts
     public static string Family(RunRecord r)
     {
         var args = r.Args.Split(' ');
-        int threadArg = r.Workload switch { "larson" => 6, "mid_large_mt" => 0, _ => -1 };
-        if (threadArg >= 0 && threadArg < args.Length) args[threadArg] = "T";
+        if (ThreadArgument(r.Workload, args) is int t && t < args.Length) args[t] = "T";
         return $"{r.Workload} {string.Join(' ', args)}";
+    }
+
+    /// <summary>Where the workload keeps its thread count, as its spec says; none for a program, or for
+    /// arguments that no longer parse.</summary>
+    private static int? ThreadArgument(string workload, string[] args)
+    {
+        if (workload == "exec") return null;
+        try
+        {
+            return WorkloadSpec.Parse(workload, args).ThreadArgument;
+        }
+        catch (WorkloadArgumentException)
+        {
+            return null;
+        }
     }
 
     private static string Series(RunRecord r) => CellKey.Of(r) is var k && k.Knobs.Length > 0 ? $"{r.Allocator} {k.Knobs}" : r.Allocator;
