@@ -14,6 +14,7 @@ public static class Program
         // The worker mode is not a user command: dispatch it before any parsing.
         if (args.Length == 2 && args[0] == Worker.CommandName) return Worker.Run(args[1]);
         if (args.Length == 1 && args[0] == Capabilities.CommandName) return Capabilities.Answer();
+        if (args.Length == 2 && args[0] == Preflight.ProbeCommand) return Worker.ProbeLibrary(args[1]);
 
         var root = new RootCommand("hklab: a benchmark and stability lab for memory allocators. Runs allocator workloads on\n"
             + "Hakmem.Core and on glibc, mimalloc, jemalloc and tcmalloc, each run in its own child process.");

@@ -51,6 +51,9 @@ public static class AbCommand
             // Two libraries: every cell runs on A's library or on B's, on this build's worker.
             if (libraries) def = def with { Allocators = [sourceA.Library!.SpecName] };
             var cells = MatrixOptions.Cells(def, perRun: 2);
+            // Libraries and programs checked on what each side runs: two libraries are each checked.
+            var sideLibraries = libraries ? new[] { sourceA.Library!.SpecName, sourceB.Library!.SpecName } : [];
+            Preflight.Check(libraries ? cells.SelectMany(c => sideLibraries.Select(l => c.Spec with { Allocator = l })) : cells.Select(c => c.Spec), WorkerSnapshot.Pinned);
             AmbientSettings.Announce(def.Ambient);
             int orderSeed = r.GetValue(seed) ?? Random.Shared.Next();
             string commandLine = "hklab " + string.Join(' ', Environment.GetCommandLineArgs().Skip(1));

@@ -37,6 +37,7 @@ public static class MatrixCommand
             var part = r.GetValue(shard) is { } s ? Shard.Parse(s) : Shard.Whole;
             if (r.GetValue(resume) && r.GetValue(force)) throw new ArgumentException("--resume and --force exclude each other: continue the set, or start over");
             var cells = MatrixOptions.Cells(def);
+            Preflight.Check(cells.Select(c => c.Spec), WorkerSnapshot.Pinned);
             AmbientSettings.Announce(def.Ambient);
 
             var plan = MatrixDefinition.Plan(cells, def.Runs);

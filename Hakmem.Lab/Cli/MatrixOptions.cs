@@ -42,16 +42,21 @@ public sealed class MatrixOptions
     };
     public Option<string?> OpsRegex { get; } = new("--ops-regex")
     {
-        Description = "exec: the regular expression throughput is read with (its first group, or the group named n; default: larson's "
-            + "'Throughput = N operations per second', or 'N ops/s')",
+        Description = "exec: the regular expression the program's figure is read with, per second: its group named n (or its first group) "
+            + "is the number, a group named unit may hold K, M or G (default: the formats of the field's benchmarks, README's table)",
         HelpName = "regex",
+    };
+    public Option<string?> Cwd { get; } = new("--cwd")
+    {
+        Description = "exec: the programs' working directory (default: a directory of its own for each run, kept with a failed run's evidence)",
+        HelpName = "dir",
     };
 
     public MatrixOptions(string runsDescription) => Runs = NumberOption.Int("--runs", runsDescription, 1, MaxRuns);
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick, Exec, Env, OpsRegex }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick, Exec, Env, OpsRegex, Cwd }) command.Options.Add(o);
     }
 
     /// <summary>The definition the options give; ArgumentException names a bad value.</summary>
@@ -72,7 +77,7 @@ public sealed class MatrixOptions
             ListOption.OnOffs("--p0", r.GetValue(P0), [false, true]),
             ListOption.Ints("--threads", r.GetValue(Threads), MatrixDefinition.DefaultThreads, 1, 1024),
             r.GetValue(Runs) ?? (quick ? MatrixDefinition.QuickRuns : defaultRuns), quick, HakmemOptions.FromEnvironment())
-        { Envs = envs, OpsRegex = regex, Ambient = AmbientSettings.CaptureProcess() };
+        { Envs = envs, OpsRegex = regex, Ambient = AmbientSettings.CaptureProcess(), Cwd = WorkingDirectory(r.GetValue(Cwd)) };
         ThreadsAxis(r.GetValue(Threads), bases);
         return def;
     }
@@ -146,6 +151,14 @@ public sealed class MatrixOptions
     /// <summary>The lib:PATH allocators of a definition, for meta.json: "lib:libx.so = /full/path".</summary>
     public static IReadOnlyList<string> Libraries(MatrixDefinition def) =>
         def.Allocators.Select(BackendInfo.Get).Where(b => b.IsPath).Select(b => $"{b.Name} = {b.Library}").ToList();
+
+    /// <summary>--cwd, checked: an existing directory, made absolute.</summary>
+    public static string? WorkingDirectory(string? dir)
+    {
+        if (dir == null) return null;
+        if (!Directory.Exists(dir)) throw new ArgumentException($"--cwd '{dir}' is not a directory: expected an existing directory for the programs to run in");
+        return Path.GetFullPath(dir);
+    }
 
     /// <summary>The --ops-regex, checked: a regular expression with a group to read the number from.</summary>
     public static string? ProgramPattern(string? pattern)

@@ -27,7 +27,9 @@ public static class RunCommand
         var allocator = new Option<string?>("--allocator", "-a") { Description = $"{string.Join(", ", BackendInfo.Names)}, or lib:PATH (a malloc library of your own); default hakmem, system for --exec" };
         var exec = new Option<string?>("--exec") { Description = "run an external benchmark program instead of a workload: 'CMD ARGS', on the allocator preloaded into it", HelpName = "command" };
         var env = new Option<string[]>("--env") { Description = "NAME=value for the run's environment (repeatable); for hakmem, HAKMEM_* names set its knobs", HelpName = "NAME=value", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
-        var opsRegex = new Option<string?>("--ops-regex") { Description = "--exec: the regular expression throughput is read with (its first group; default: larson's line, or 'N ops/s')", HelpName = "regex" };
+        var opsRegex = new Option<string?>("--ops-regex") { Description = "--exec: the regular expression the program's figure is read with, per second (its group n or first group; "
+            + "a group unit may hold K, M or G; default: the formats of the field's benchmarks, README's table)", HelpName = "regex" };
+        var cwd = new Option<string?>("--cwd") { Description = "--exec: the program's working directory (default: a directory of its own for each run)", HelpName = "dir" };
         var threads = NumberOption.Int("--threads", "override the workload's thread count", 1, 1024);
         threads.Aliases.Add("-t");
         var runs = NumberOption.Int("--runs", "how many runs, each in its own process (default 1)", 1, MatrixOptions.MaxRuns);
@@ -44,7 +46,7 @@ public static class RunCommand
             + "  hklab run --exec './larson_hakmem 2 8 128 1024 1 12345 4' --allocator lib:./libhakmem.so --runs 20");
         cmd.Arguments.Add(workload);
         cmd.Arguments.Add(args);
-        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, cwd, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
         knobs.AddTo(cmd);
 
         cmd.SetAction((r, cancel) => CommandGuard.Run("run", async () =>
@@ -74,9 +76,11 @@ public static class RunCommand
             var runSpec = new RunSpec(spec.Name, spec.Arguments, backend.SpecName, options)
             {
                 Env = assignments, OpsRegex = spec is ExecWorkload ? MatrixOptions.ProgramPattern(r.GetValue(opsRegex)) : null,
+                Cwd = spec is ExecWorkload ? MatrixOptions.WorkingDirectory(r.GetValue(cwd)) : null,
             };
             var limit = TimeSpan.FromSeconds(r.GetValue(timeout) ?? DefaultTimeout(spec));
             if (spec is ExecWorkload program) ProgramPath.Check(program.Template);
+            Preflight.Check([runSpec], WorkerSnapshot.Pinned);
             AmbientSettings.Announce(ambient);
             // The output is claimed before the first run: a bad path must not cost the measurements.
             CsvAppender<RunRecord>? file = null;
@@ -143,7 +147,9 @@ public static class RunCommand
             string leak = r.LeakedBlocks is long lb ? $"  leaked {lb}" : "";
             string over = r.BaseRssKb is long b && r.PeakRssKb > b ? $" (+{Units.Kb(r.PeakRssKb - b)} over base)" : "";
             string routes = r.Routes.Length > 0 ? $"\n{new string(' ', head.Length)}  routes {r.Routes}" : "";
-            return $"{head}  {Units.Rate(r.OpsPerSec),8} ops/s  {Units.Seconds(r.Seconds),8}  rss {Units.Kb(r.PeakRssKb)}{over}{leak}{routes}";
+            string figure = r.Report?.Metric == Metrics.Seconds ? $"{"time only",14}" : $"{Units.Rate(r.OpsPerSec),8} ops/s";
+            if (r.Report?.OpsUnit is { } unit && unit != ProgramFigure.PerSecond && r.Report.Metric != Metrics.Seconds) figure = $"{Units.Rate(r.OpsPerSec),8} {unit}";
+            return $"{head}  {figure}  {Units.Seconds(r.Seconds),8}  rss {Units.Kb(r.PeakRssKb)}{over}{leak}{routes}";
         }
         string sig = r.Signal is int s ? $" [{Classifier.SignalName(s)}]" : "";
         return $"{head}  exit {r.ExitCode}{sig}  {r.Message}";
@@ -154,7 +160,16 @@ public static class RunCommand
         int n = results.Count;
         var counts = results.GroupBy(x => x.Outcome).OrderBy(g => g.Key).Select(g => $"{g.Key.Name()} {g.Count()}");
         yield return $"runs {n}: {string.Join(", ", counts)}";
-        var rates = results.Where(x => x.Outcome.Finished()).Select(x => x.OpsPerSec).ToList();
+        var finished = results.Where(x => x.Outcome.Finished()).ToList();
+        var rates = finished.Where(x => x.Report?.Metric != Metrics.Seconds).Select(x => x.OpsPerSec).ToList();
+        var seconds = finished.Select(x => x.Seconds).Where(x => x > 0).ToList();
+        if (seconds.Count > 0 && rates.Count == 0)
+        {
+            // A program that prints no figure is judged by its time: less is better.
+            string ci = Estimators.MedianInterval(seconds) is var (lo, hi) ? $", 95% CI of the median {Units.Seconds(lo)} - {Units.Seconds(hi)}" : "";
+            yield return $"time median {Units.Seconds(Estimators.Median(seconds))} (min {Units.Seconds(seconds.Min())}, max {Units.Seconds(seconds.Max())}{ci}); the program printed no figure: it is judged by its time";
+            yield return $"peak RSS median {Units.Kb((long)Estimators.Median(finished.Select(x => (double)x.PeakRssKb).ToList()))}";
+        }
         if (rates.Count > 0)
         {
             double median = Estimators.Median(rates);

@@ -27,6 +27,11 @@ public sealed record CellComparison
     [Name("leaks_after"), Index(17)] public int LeaksAfter { get; init; }
     [Name("leaks_p"), Index(18)] public double? LeaksP { get; init; }
     [Name("note"), Index(19)] public string Note { get; init; } = "";
+    /// <summary>What the cell is judged by: ops_per_sec, or seconds (a program without a figure: the ratio is then
+    /// before's time over after's, above 1 still faster).</summary>
+    [Name("metric"), Index(20), Optional] public string Metric { get; init; } = "";
+    [Name("seconds_median_before"), Index(21), Optional] public double? SecondsBefore { get; init; }
+    [Name("seconds_median_after"), Index(22), Optional] public double? SecondsAfter { get; init; }
 
     /// <summary>What the gate fails on: slower, less stable, or (unless allowed) a cell in one set only.</summary>
     public bool IsRegression(bool allowMissing = false) =>

@@ -24,7 +24,17 @@ public static class Comparer
     public const int MinSamples = 5;
     public const double Alpha = 0.05;
 
-    private sealed record Side(IReadOnlyList<RunRecord> Runs, double[] Samples, int Failures, int Leaks);
+    /// <summary>A cell's runs on one side: its samples (the judged value of each finished run, higher better),
+    /// failure and leak counts, what it is judged by and the finished runs' seconds.</summary>
+    private sealed record Side(IReadOnlyList<RunRecord> Runs, double[] Samples, int Failures, int Leaks, string Metric, string Unit, double[] Seconds);
+
+    /// <summary>What a run is judged by, higher better: its figure, or for a program judged by its time, its
+    /// speed (1 / seconds), so that the ratio, the tests and the verdicts mean the same for both.</summary>
+    public static double Score(RunRecord r) => r.Metric == Metrics.Seconds ? (r.Seconds > 0 ? 1 / r.Seconds : 0) : r.OpsPerSec;
+
+    /// <summary>A program that runs for a fixed duration tells nothing by its time: its seconds vary by less than
+    /// this on both sides and agree between them.</summary>
+    public const double FixedTimeSpread = 0.01;
 
     /// <summary>Two result sets, unpaired: <see cref="RatioTest"/> on each cell's finished runs.</summary>
     public static IReadOnlyList<CellComparison> Compare(IReadOnlyList<RunRecord> before, IReadOnlyList<RunRecord> after, double threshold)
@@ -55,9 +65,9 @@ public static class Comparer
 
     private static (double[] A, double[] B) Pairs(Side a, Side b)
     {
-        var bByRun = b.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && r.OpsPerSec > 0).GroupBy(r => r.Run).ToDictionary(g => g.Key, g => g.First().OpsPerSec);
-        var both = a.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && r.OpsPerSec > 0 && bByRun.ContainsKey(r.Run)).OrderBy(r => r.Run).ToList();
-        return (both.Select(r => r.OpsPerSec).ToArray(), both.Select(r => bByRun[r.Run]).ToArray());
+        var bByRun = b.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && Score(r) > 0).GroupBy(r => r.Run).ToDictionary(g => g.Key, g => Score(g.First()));
+        var both = a.Runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && Score(r) > 0 && bByRun.ContainsKey(r.Run)).OrderBy(r => r.Run).ToList();
+        return (both.Select(Score).ToArray(), both.Select(r => bByRun[r.Run]).ToArray());
     }
 
     /// <summary>The gate's rules over all cells, whatever estimated each cell's ratio.</summary>
@@ -69,9 +79,10 @@ public static class Comparer
             throw new ArgumentException("no cell is in both result sets: before has "
                 + $"{Describe(b.Keys)}; after has {Describe(a.Keys)}");
 
+        foreach (var k in common) SameMeasure(k, b[k], a[k]);
         var tested = new List<(CellKey Key, RatioEstimate Estimate)>();
         foreach (var k in common)
-            if (estimate(k, b[k], a[k]) is { } e) tested.Add((k, e));
+            if (!FixedTime(b[k], a[k]) && estimate(k, b[k], a[k]) is { } e) tested.Add((k, e));
         double[] qSlower = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PSlower).ToList());
         double[] qFaster = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PFaster).ToList());
         double[] qSame = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PSame).ToList());
@@ -88,8 +99,32 @@ public static class Comparer
     private static Side SideOf(IReadOnlyList<RunRecord> runs)
     {
         var outcomes = runs.Select(r => OutcomeNames.Parse(r.Outcome)).ToList();
-        return new Side(runs, runs.Where((r, i) => outcomes[i].Finished() && r.OpsPerSec > 0).Select(r => r.OpsPerSec).ToArray(),
-            outcomes.Count(o => o.IsFailure()), outcomes.Count(o => o == Outcome.Leak));
+        var finished = runs.Where((r, i) => outcomes[i].Finished() && Score(r) > 0).ToList();
+        string Of(Func<RunRecord, string> f) => string.Join(" and ", finished.Select(f).Distinct().Order(StringComparer.Ordinal));
+        return new Side(runs, finished.Select(Score).ToArray(), outcomes.Count(o => o.IsFailure()), outcomes.Count(o => o == Outcome.Leak),
+            Of(r => r.Metric.Length > 0 ? r.Metric : Metrics.OpsPerSec), Of(r => r.Metric == Metrics.Seconds ? "" : r.OpsUnit), finished.Select(r => r.Seconds).ToArray());
+    }
+
+    /// <summary>Both sides of a cell must measure the same thing: a figure per second against a figure per CPU
+    /// second, or a figure against a time, is no ratio. Refused, naming the cell.</summary>
+    private static void SameMeasure(CellKey key, Side b, Side a)
+    {
+        if (b.Samples.Length == 0 || a.Samples.Length == 0) return;
+        if (b.Metric != a.Metric || b.Unit != a.Unit)
+            throw new ArgumentException($"cell '{key}' is measured differently on the two sides ({Measure(b)} before, {Measure(a)} after): "
+                + "no ratio compares them; read the same figure on both (--ops-regex) or compare their time");
+    }
+
+    private static string Measure(Side s) => s.Metric == Metrics.Seconds ? "seconds" : $"{s.Metric} {s.Unit}".Trim();
+
+    /// <summary>A time-judged cell whose seconds hardly vary and agree on both sides: the program's own clock
+    /// set its duration.</summary>
+    private static bool FixedTime(Side b, Side a)
+    {
+        if (b.Metric != Metrics.Seconds || a.Metric != Metrics.Seconds || b.Seconds.Length < 2 || a.Seconds.Length < 2) return false;
+        double Spread(double[] xs) => (xs.Max() - xs.Min()) / Estimators.Median(xs);
+        double mb = Estimators.Median(b.Seconds), ma = Estimators.Median(a.Seconds);
+        return Spread(b.Seconds) < FixedTimeSpread && Spread(a.Seconds) < FixedTimeSpread && Math.Abs(ma - mb) / mb < FixedTimeSpread;
     }
 
     /// <summary>The very same measurements on both sides (a result set against itself): no change, with certainty.</summary>
@@ -123,6 +158,8 @@ public static class Comparer
 
     private static CellComparison Untested(Side b, Side a, bool paired)
     {
+        if (FixedTime(b, a))
+            return new CellComparison { Verdict = Verdicts.Unknown, Note = "time is fixed by the program (its seconds vary by less than 1% and agree): give --ops-regex to judge its own figure" };
         if (!paired && Identical(b, a)) return new CellComparison { Verdict = Verdicts.Same, Ratio = 1, RatioLow = 1, RatioHigh = 1, Note = "identical measurements" };
         string note = b.Samples.Length == 0 && a.Samples.Length == 0 ? "no finished runs on either side"
             : a.Samples.Length == 0 ? "no finished runs after"
@@ -145,8 +182,8 @@ public static class Comparer
             : sameRates ? Verdicts.Stable : Verdicts.Unknown;
         return throughput with
         {
-            Cell = key.ToString(), Stability = stability, RunsBefore = nb, RunsAfter = na,
-            MedianBefore = Median(b.Samples), MedianAfter = Median(a.Samples),
+            Cell = key.ToString(), Stability = stability, RunsBefore = nb, RunsAfter = na, Metric = b.Samples.Length > 0 ? b.Metric : a.Metric,
+            MedianBefore = OpsMedian(b), MedianAfter = OpsMedian(a), SecondsBefore = SecondsMedian(b), SecondsAfter = SecondsMedian(a),
             FailuresBefore = b.Failures, FailuresAfter = a.Failures, FailuresP = Math.Round(pFail, 5),
             LeaksBefore = b.Leaks, LeaksAfter = a.Leaks, LeaksP = Math.Round(pLeak, 5),
         };
@@ -156,12 +193,18 @@ public static class Comparer
     {
         Cell = key.ToString(), Verdict = Verdicts.Missing, Stability = Verdicts.Unknown,
         RunsBefore = b?.Runs.Count ?? 0, RunsAfter = a?.Runs.Count ?? 0,
-        MedianBefore = b == null ? null : Median(b.Samples), MedianAfter = a == null ? null : Median(a.Samples),
+        MedianBefore = b == null ? null : OpsMedian(b), MedianAfter = a == null ? null : OpsMedian(a),
+        SecondsBefore = b == null ? null : SecondsMedian(b), SecondsAfter = a == null ? null : SecondsMedian(a),
         FailuresBefore = b?.Failures ?? 0, FailuresAfter = a?.Failures ?? 0, LeaksBefore = b?.Leaks ?? 0, LeaksAfter = a?.Leaks ?? 0,
         Note = b == null ? "only in the after set" : "only in the before set",
     };
 
     private static double? Median(double[] xs) => xs.Length == 0 ? null : Math.Round(Estimators.Median(xs), 1);
+
+    /// <summary>The throughput median of a figure-judged side (null for one judged by time).</summary>
+    private static double? OpsMedian(Side s) => s.Metric == Metrics.Seconds ? null : Median(s.Samples);
+
+    private static double? SecondsMedian(Side s) => s.Seconds.Length == 0 ? null : Math.Round(Estimators.Median(s.Seconds), 6);
 
     private static double? Round(double x) => double.IsFinite(x) ? Math.Round(x, 4) : null;
 
@@ -186,14 +229,15 @@ public static class Comparer
     public static string Markdown(IReadOnlyList<CellComparison> rows, double threshold, string before = "before", string after = "after")
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"| cell | throughput (threshold {Percent(threshold)}) | ratio {after}/{before} | 90% interval | median {before} | median {after} | stability | failures {before}/{after} | leaks {before}/{after} |");
+        sb.AppendLine($"| cell | speed (threshold {Percent(threshold)}) | ratio {after}/{before} | 90% interval | median {before} | median {after} | stability | failures {before}/{after} | leaks {before}/{after} |");
         sb.AppendLine("|---|---|---:|---|---:|---:|---|---|---|");
         foreach (var r in rows)
         {
             string Rate(double? x) => x is double v ? Units.Rate(v) : "-";
+            string MedianOf(double? ops, double? seconds) => r.Metric == Metrics.Seconds ? (seconds is double t ? Units.Seconds(t) : "-") : Rate(ops);
             string interval = r.RatioLow != null || r.RatioHigh != null ? $"{Format(r.RatioLow ?? 0)} - {Format(r.RatioHigh ?? double.PositiveInfinity)}" : "-";
             sb.AppendLine($"| {r.Cell} | {r.Verdict}{(r.Note.Length > 0 ? $" ({r.Note})" : "")} | {(r.Ratio is double q ? q.ToString("0.000", CultureInfo.InvariantCulture) : "-")} | "
-                + $"{interval} | {Rate(r.MedianBefore)} | {Rate(r.MedianAfter)} | {r.Stability} | {r.FailuresBefore}/{r.RunsBefore} -> {r.FailuresAfter}/{r.RunsAfter} | {r.LeaksBefore} -> {r.LeaksAfter} |");
+                + $"{interval} | {MedianOf(r.MedianBefore, r.SecondsBefore)} | {MedianOf(r.MedianAfter, r.SecondsAfter)} | {r.Stability} | {r.FailuresBefore}/{r.RunsBefore} -> {r.FailuresAfter}/{r.RunsAfter} | {r.LeaksBefore} -> {r.LeaksAfter} |");
         }
         return sb.ToString();
     }

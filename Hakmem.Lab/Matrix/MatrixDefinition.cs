@@ -38,6 +38,9 @@ public sealed record MatrixDefinition(
     /// <summary>exec: the pattern throughput is read with (--ops-regex).</summary>
     public string? OpsRegex { get; init; }
 
+    /// <summary>exec: the programs' working directory (--cwd); null: a directory of its own for each run.</summary>
+    public string? Cwd { get; init; }
+
     /// <summary>The settings of the lab's environment (<see cref="AmbientSettings"/>): each joins the env of the
     /// cells it changes, under the axes' own values.</summary>
     public IReadOnlyDictionary<string, string> Ambient { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -102,7 +105,7 @@ public sealed record MatrixDefinition(
                         : [HakmemOptions.Default];
                     foreach (var spec in specs)
                         foreach (var o in configs)
-                            cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, backend.SpecName, o) { Env = env, OpsRegex = exec ? OpsRegex : null }, spec));
+                            cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, backend.SpecName, o) { Env = env, OpsRegex = exec ? OpsRegex : null, Cwd = exec ? Cwd : null }, spec));
                 }
             }
         }

@@ -60,6 +60,8 @@ public static class Charts
     {
         var plot = new Plot();
         var finished = runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished()).ToList();
+        // A program that prints no figure is judged by its time: drawn in seconds, less is better.
+        bool byTime = finished.Count > 0 && finished.All(r => r.Metric == Metrics.Seconds);
         var threads = finished.Select(r => r.Threads).Distinct().Order().ToList();
         var series = finished.Select(Series).Distinct().Order(StringComparer.Ordinal).ToList();
         double groupWidth = 0.8, boxWidth = groupWidth / Math.Max(series.Count, 1);
@@ -69,7 +71,7 @@ public static class Charts
             var boxes = new List<Box>();
             for (int t = 0; t < threads.Count; t++)
             {
-                var xs = finished.Where(r => Series(r) == series[s] && r.Threads == threads[t]).Select(r => r.OpsPerSec / 1e6).Order().ToArray();
+                var xs = finished.Where(r => Series(r) == series[s] && r.Threads == threads[t]).Select(r => byTime ? r.Seconds : r.OpsPerSec / 1e6).Order().ToArray();
                 if (xs.Length == 0) continue;
                 double[] q = Estimators.Quantiles(xs, 0.25, 0.5, 0.75);
                 boxes.Add(new Box
@@ -86,8 +88,8 @@ public static class Charts
         }
         plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericManual(
             threads.Select((t, i) => (double)i).ToArray(), threads.Select(t => $"{t} thread{(t == 1 ? "" : "s")}").ToArray());
-        plot.Title($"{family}: throughput over runs");
-        plot.YLabel("million ops/s");
+        plot.Title(byTime ? $"{family}: time over runs (no figure printed: less is better)" : $"{family}: throughput over runs");
+        plot.YLabel(byTime ? "seconds" : "million ops/s");
         plot.XLabel("threads");
         plot.Axes.Margins(bottom: 0);
         plot.ShowLegend(Edge.Right);

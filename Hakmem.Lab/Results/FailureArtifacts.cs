@@ -28,6 +28,12 @@ public static class FailureArtifacts
         if (e.ProgramStdout != null) File.WriteAllText(Path.Combine(dir, "program.stdout"), e.ProgramStdout);
         if (e.ProgramStderr != null) File.WriteAllText(Path.Combine(dir, "program.stderr"), e.ProgramStderr);
         if (e.TraceRing != null) File.WriteAllText(Path.Combine(dir, "trace-ring.txt"), e.TraceRing);
+        foreach (var (file, content) in e.ProgramFiles)
+        {
+            string target = Path.Combine(dir, Evidence.ProgramCwdFolder, file);
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.WriteAllBytes(target, content);
+        }
         string script = Path.Combine(dir, "repro.sh");
         File.WriteAllText(script, Repro.Script(record, spec, worker));
         if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupRead | UnixFileMode.OtherRead);

@@ -53,6 +53,25 @@ public sealed record RunRecord
     /// <summary>hakmem's large-block cache decay in ms (HAKMEM_LARGE_DECAY_MS).</summary>
     [Name("large_decay_ms"), Index(34), Optional] public int? LargeDecayMs { get; init; }
 
+    /// <summary>What the run is judged by: <c>ops_per_sec</c>, or <c>seconds</c> for a program that prints no
+    /// figure of its own (less is better). compare refuses a cell whose sides differ in it.</summary>
+    [Name("metric"), Index(35), Optional] public string Metric { get; init; } = "";
+    /// <summary>The figure's unit: "per second", "per CPU second", "per run (...)" (a count in the program's own
+    /// fixed time). compare refuses a cell whose sides differ in it.</summary>
+    [Name("ops_unit"), Index(36), Optional] public string OpsUnit { get; init; } = "";
+    /// <summary>exec: the text the figure was read from ("free/sec: 14.529 M"); empty for the lab's own count.</summary>
+    [Name("ops_source"), Index(37), Optional] public string OpsSource { get; init; } = "";
+    /// <summary>A classic workload: the figure its C original prints, computed its way ("free/sec: 14.529 M").</summary>
+    [Name("original"), Index(38), Optional] public string Original { get; init; } = "";
+    /// <summary>exec: the library preloaded into the program (LD_PRELOAD), empty for glibc.</summary>
+    [Name("preload"), Index(39), Optional] public string Preload { get; init; } = "";
+    /// <summary>CPU time in user and kernel mode, in seconds, and page faults (minor: no I/O; major: with I/O),
+    /// as GNU time gives them (exec: the program's own).</summary>
+    [Name("user_s"), Index(40), Optional] public double? UserSeconds { get; init; }
+    [Name("sys_s"), Index(41), Optional] public double? SysSeconds { get; init; }
+    [Name("minflt"), Index(42), Optional] public long? MinorFaults { get; init; }
+    [Name("majflt"), Index(43), Optional] public long? MajorFaults { get; init; }
+
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
 }
@@ -97,6 +116,21 @@ public static class RunRecords
             Message = r.Message,
             Routes = r.Routes,
             Build = Provenance.Build,
+            Metric = r.Report?.Metric ?? (r.OpsPerSec > 0 || workload is not Hakmem.Workloads.ExecWorkload ? Metrics.OpsPerSec : Metrics.Seconds),
+            OpsUnit = r.Report?.OpsUnit ?? Running.ProgramFigure.PerSecond,
+            OpsSource = r.Report?.OpsSource ?? "",
+            Original = r.Report?.Original ?? "",
+            Preload = r.Report?.Preload ?? "",
+            UserSeconds = r.Report?.UserSeconds,
+            SysSeconds = r.Report?.SysSeconds,
+            MinorFaults = r.Report?.MinorFaults,
+            MajorFaults = r.Report?.MajorFaults,
         };
     }
+}
+
+/// <summary>The metric a run is judged by.</summary>
+public static class Metrics
+{
+    public const string OpsPerSec = "ops_per_sec", Seconds = "seconds";
 }

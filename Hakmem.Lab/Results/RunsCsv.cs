@@ -42,6 +42,9 @@ public static class RunsCsv
     /// cache had none.</summary>
     private static RunRecord WithAbsentColumns(RunRecord r, IReadOnlyList<string> header)
     {
+        // Builds before the metric column judged throughput, and a program without a figure recorded 0 ops/s.
+        if (!header.Contains("metric")) r = r with { Metric = r.Workload == "exec" && r.OpsPerSec == 0 ? Metrics.Seconds : Metrics.OpsPerSec };
+        if (!header.Contains("ops_unit")) r = r with { OpsUnit = ProgramFigure.PerSecond };
         if (r.Allocator != "hakmem") return r;
         if (!header.Contains("large_cache_mb"))
             r = r with { LargeCacheMb = Capabilities.AbsentColumn("option:large_cache_mb", r.Time, 0L, HakmemOptions.Default.LargeCacheBytes >> 20) };

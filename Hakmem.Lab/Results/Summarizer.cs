@@ -18,7 +18,9 @@ public static class Summarizer
         int failures = runs.Count(r => OutcomeNames.Parse(r.Outcome).IsFailure());
         var (low, high) = Wilson.Interval(failures, runs.Count);
         var finished = runs.Where(r => OutcomeNames.Parse(r.Outcome).Finished()).ToList();
-        var ops = Throughput(finished.Where(r => r.OpsPerSec > 0).Select(r => r.OpsPerSec).ToList()); // an exec run may record time only
+        var ops = Throughput(finished.Where(r => r.Metric != Metrics.Seconds && r.OpsPerSec > 0).Select(r => r.OpsPerSec).ToList()); // a program without a figure is judged by its time
+        var seconds = finished.Where(r => r.Seconds > 0).Select(r => r.Seconds).ToList();
+        var secondsCi = seconds.Count > 0 ? Estimators.MedianInterval(seconds) : null;
         return new SummaryRecord
         {
             Workload = key.Workload, Args = key.Args, Allocator = key.Allocator, FastCap = key.FastCap, TlsSll = key.TlsSll, TlsList = key.TlsList,
@@ -36,6 +38,11 @@ public static class Summarizer
             RssMedianKb = finished.Count == 0 ? null : Math.Round(Estimators.Median(finished.Select(r => (double)r.PeakRssKb).ToList())),
             RssOverBaseMedianKb = finished.Where(r => r.RssOverBaseKb != null).Select(r => (double)r.RssOverBaseKb!.Value).ToList() is { Count: > 0 } over
                 ? Math.Round(Estimators.Median(over)) : null,
+            Metric = string.Join(" and ", finished.Select(r => r.Metric).Where(m => m.Length > 0).Distinct().Order(StringComparer.Ordinal)),
+            OpsUnit = string.Join(" and ", finished.Where(r => r.Metric != Metrics.Seconds).Select(r => r.OpsUnit).Where(u => u.Length > 0).Distinct().Order(StringComparer.Ordinal)),
+            SecondsMedian = seconds.Count > 0 ? Math.Round(Estimators.Median(seconds), 6) : null,
+            SecondsCiLow = secondsCi is var (sl, _) ? Math.Round(sl, 6) : null,
+            SecondsCiHigh = secondsCi is var (_, sh) ? Math.Round(sh, 6) : null,
             FirstFailure = runs.FirstOrDefault(r => r.Outcome != "ok")?.Message ?? "",
             FirstFailureArtifacts = runs.FirstOrDefault(r => r.Outcome != "ok")?.Artifacts ?? "",
         };

@@ -32,14 +32,17 @@ public static class SummaryMarkdown
         foreach (var group in cells.GroupBy(c => $"{c.Workload} {c.Args}").OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             sb.AppendLine($"## {group.Key}").AppendLine();
-            sb.AppendLine("| allocator | knobs | runs | outcomes | crash rate (95%) | ops/s median | 95% CI of median | Q1 - Q3 | peak RSS | peak - base |");
-            sb.AppendLine("|---|---|---:|---|---|---:|---|---|---:|---:|");
+            sb.AppendLine("| allocator | knobs | runs | outcomes | crash rate (95%) | ops/s median | 95% CI of median | Q1 - Q3 | time median (95% CI) | peak RSS | peak - base |");
+            sb.AppendLine("|---|---|---:|---|---|---:|---|---|---|---:|---:|");
             foreach (var c in group.OrderBy(c => c.Side.Length > 0 ? c.Key.ToString() : "", StringComparer.Ordinal).ThenByDescending(c => c.OpsMedian ?? -1))
             {
                 sb.Append($"| {c.Allocator}{(c.Side.Length > 0 ? $" [{c.Side}]" : "")} | {c.Key.Knobs} | {c.Runs} | {Outcomes(c)} | {Rate(c)} | ");
                 sb.Append(c.OpsMedian is double m ? Units.Rate(m) : "-").Append(" | ");
                 sb.Append(c.OpsCiLow is double lo && c.OpsCiHigh is double hi ? $"{Units.Rate(lo)} - {Units.Rate(hi)}" : "-").Append(" | ");
                 sb.Append(c.OpsQ1 is double q1 && c.OpsQ3 is double q3 ? $"{Units.Rate(q1)} - {Units.Rate(q3)}" : "-").Append(" | ");
+                // A program without a figure is judged by its time (bold: the cell's metric).
+                string time = c.SecondsMedian is double t ? Units.Seconds(t) + (c.SecondsCiLow is double lo2 && c.SecondsCiHigh is double hi2 ? $" ({Units.Seconds(lo2)} - {Units.Seconds(hi2)})" : "") : "-";
+                sb.Append(c.Metric == Metrics.Seconds ? $"**{time}**" : time).Append(" | ");
                 sb.Append(c.RssMedianKb is double rss ? $"{Units.Kb((long)rss)} | " : "- | ");
                 sb.AppendLine(c.RssOverBaseMedianKb is double over ? $"{Units.Kb((long)over)} |" : "- |");
             }

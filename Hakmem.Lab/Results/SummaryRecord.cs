@@ -48,5 +48,13 @@ public sealed record SummaryRecord
     [Name("large_cache_mb"), Index(36), Optional] public long? LargeCacheMb { get; init; }
     [Name("large_decay_ms"), Index(37), Optional] public int? LargeDecayMs { get; init; }
 
+    /// <summary>What the cell is judged by (ops_per_sec, or seconds for a program without a figure) and the
+    /// figure's unit; the seconds median of its finished runs with its 95% interval, whatever the metric.</summary>
+    [Name("metric"), Index(38), Optional] public string Metric { get; init; } = "";
+    [Name("ops_unit"), Index(39), Optional] public string OpsUnit { get; init; } = "";
+    [Name("seconds_median"), Index(40), Optional] public double? SecondsMedian { get; init; }
+    [Name("seconds_median_ci_low95"), Index(41), Optional] public double? SecondsCiLow { get; init; }
+    [Name("seconds_median_ci_high95"), Index(42), Optional] public double? SecondsCiHigh { get; init; }
+
     [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env, LargeCacheMb, LargeDecayMs);
 }

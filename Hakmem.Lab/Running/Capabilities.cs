@@ -38,6 +38,7 @@ public static class Capabilities
             At("2026-12-01T22:31:29Z"), s => Hakmem(s) && s.Hakmem.LargeCacheBytes != 0),
         new("option:large_decay_ms", "the large-block cache's decay (HAKMEM_LARGE_DECAY_MS)", "c6f07b681853e372c0f600be271d0d2e665be3f5",
             At("2026-12-01T22:31:29Z"), s => Hakmem(s) && s.Hakmem.LargeCacheDecayMs != HakmemOptions.Default.LargeCacheDecayMs),
+        new("spec:cwd", "a program's working directory (--cwd)", null, null, s => s.Cwd != null),
         // Not asked of a cell: what a build of this generation does for every run.
         new("report:options", "the worker reports the options it ran with, and refuses a spec it cannot read whole", null, null, _ => false),
     ];

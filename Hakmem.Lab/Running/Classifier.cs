@@ -17,7 +17,7 @@ namespace Hakmem.Lab.Running;
 /// <c>abort</c>; a fail-fast (Environment.FailFast, "Process terminated.") <c>abort</c>; a glibc heap
 /// message (<see cref="GlibcHeapMessages"/>) <c>abort</c>; OutOfMemoryException <c>oom</c>. With none of
 /// them: SIGABRT <c>abort</c>, another signal <c>crash</c>, a non-zero exit <c>error</c>.</summary>
-public static class Classifier
+public static partial class Classifier
 {
     public sealed record Verdict(Outcome Outcome, int? Signal, string Message);
 
@@ -25,7 +25,27 @@ public static class Classifier
     public static readonly IReadOnlyList<string> GlibcHeapMessages =
         ["free(): ", "malloc(): ", "realloc(): ", "double free or corruption", "corrupted size vs", "corrupted double-linked list", "munmap_chunk(): ", "malloc_consolidate(): "];
 
+    /// <summary>What an allocator's own crash handler prints before it re-raises the signal (mimalloc-style
+    /// "fatal ... SIGSEGV", abseil and glog's "*** SIGSEGV received ..."). In the .NET worker a raised (not
+    /// faulted) SIGSEGV reaches the runtime's handler, which returns, and the run goes on as if nothing
+    /// happened; such a message on stderr of a run that then reports ok is a crash all the same.</summary>
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(fatal|caught|received|got|unhandled)\b[^\n]{0,60}\b(SIGSEGV|SIGBUS|SIGILL|SIGFPE)\b|\b(SIGSEGV|SIGBUS|SIGILL|SIGFPE)\b[^\n]{0,30}\b(received|caught)\b",
+        System.Text.RegularExpressions.RegexOptions.IgnoreCase)]
+    private static partial System.Text.RegularExpressions.Regex CrashHandlerMessage();
+
+    /// <summary>The first line of <paramref name="stderr"/> that a crash handler prints, or null.</summary>
+    public static string? CrashHandlerLine(string stderr) =>
+        stderr.Split('\n').Select(l => l.Trim()).FirstOrDefault(l => CrashHandlerMessage().IsMatch(l)) is { } line ? Clip(line) : null;
+
     public static Verdict Classify(int exitCode, bool timedOut, WorkerReport? report, string stderr, double timeoutSeconds)
+    {
+        var verdict = ClassifyDeath(exitCode, timedOut, report, stderr, timeoutSeconds);
+        if (verdict.Outcome is Outcome.Ok or Outcome.Leak && CrashHandlerLine(stderr) is { } line)
+            return new(Outcome.Crash, verdict.Signal, $"reported {report?.Status ?? "nothing"}, but an allocator's crash handler said: {line} (a signal it raised itself, which the .NET runtime let pass; run such a library with --exec)");
+        return verdict;
+    }
+
+    private static Verdict ClassifyDeath(int exitCode, bool timedOut, WorkerReport? report, string stderr, double timeoutSeconds)
     {
         int? signal = SignalOf(exitCode);
         if (timedOut)
@@ -75,6 +95,8 @@ public static class Classifier
     public static Verdict ClassifyProgram(ProgramEnd end, double timeoutSeconds)
     {
         if (end.TimedOut) return new(Outcome.Timeout, 9, $"no end within {timeoutSeconds:0.#} s: its process group was killed by SIGKILL");
+        if (end.ExitCode == 0 && CrashHandlerLine(end.Stderr) is { } handler)
+            return new(Outcome.Crash, null, $"exited with code 0, but a crash handler said: {handler}");
         if (end.ExitCode == 0) return new(Outcome.Ok, null, "");
         var (outcome, text) = Death(end.ExitCode, end.Signal, end.Stderr, lastLine: true);
         return new(outcome ?? Outcome.Error, end.Signal, text);

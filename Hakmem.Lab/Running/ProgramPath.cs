@@ -29,4 +29,17 @@ public static class ProgramPath
 
     private static bool IsExecutable(string file) => !OperatingSystem.IsWindows() &&
         (File.GetUnixFileMode(file) & (UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute)) != 0;
+
+    /// <summary>The command as the program gets it in a working directory of its own: the program's path and every
+    /// argument that names a file or directory relative to the caller's directory made absolute (so that
+    /// <c>./larson</c> and <c>input.txt</c> still mean what they meant where hklab was started).</summary>
+    public static IReadOnlyList<string> Resolve(IReadOnlyList<string> command)
+    {
+        var words = command.ToList();
+        if (words[0].Contains('/')) words[0] = Path.GetFullPath(words[0]);
+        for (int i = 1; i < words.Count; i++)
+            if (words[i].Length > 0 && !words[i].StartsWith('-') && !Path.IsPathRooted(words[i]) && (File.Exists(words[i]) || Directory.Exists(words[i])))
+                words[i] = Path.GetFullPath(words[i]);
+        return words;
+    }
 }

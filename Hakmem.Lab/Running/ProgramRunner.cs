@@ -5,44 +5,103 @@ using System.Text.RegularExpressions;
 
 namespace Hakmem.Lab.Running;
 
-/// <summary>How an external program ended, and what it printed.</summary>
-public sealed record ProgramEnd(int ExitCode, int? Signal, bool TimedOut, double Seconds, long PeakRssKb, string Stdout, string Stderr);
+/// <summary>How an external program ended, and what it printed. PeakRssKb, the CPU times and the page faults
+/// are the program's own, as GNU time reports them (null where they are not known).</summary>
+public sealed record ProgramEnd(int ExitCode, int? Signal, bool TimedOut, double Seconds, long PeakRssKb, string Stdout, string Stderr)
+{
+    public double? UserSeconds { get; init; }
+    public double? SysSeconds { get; init; }
+    public long? MinorFaults { get; init; }
+    public long? MajorFaults { get; init; }
+}
 
 /// <summary>The worker's side of an exec run: starts the program (posix_spawn) in a process group of its
-/// own, with core dumps off, its stdout and stderr to files, its allocator preloaded, and the kernel's
-/// parent-death signal armed for it too (setpriv --pdeathsig, when util-linux has it), so that it dies
-/// with the worker, which dies with the lab. Waits for it with wait4, which gives its peak RSS; at the
-/// timeout the whole group is killed. The worker waits in the kernel while the program runs: it takes
-/// no CPU from it.</summary>
+/// own, in its working directory, with core dumps off, its stdout and stderr to files, its allocator
+/// preloaded, and the kernel's parent-death signal armed for it (setpriv --pdeathsig, when util-linux has
+/// it), so that it dies with the worker, which dies with the lab. The program is started by GNU time, a
+/// small process that really forks it and reports its rusage: a child spawned straight from the worker
+/// would keep the worker's ~38 MB high-water mark in its own ru_maxrss across exec, GNU time's ~1.5 MB is
+/// the floor instead. At the timeout the whole group is killed (the peak RSS then is the program's VmHWM
+/// as last seen). The worker waits in the kernel while the program runs: it takes no CPU from it.</summary>
 public static unsafe partial class ProgramRunner
 {
+    /// <summary>GNU time, which measures a program as mimalloc-bench does (Debian package time).</summary>
+    public const string GnuTime = "/usr/bin/time";
+    private const string TimeFormat = "%M %U %S %R %F";
+
+    /// <summary>Whether GNU time is here (busybox's time has no -o and -f).</summary>
+    public static bool HasGnuTime()
+    {
+        if (!File.Exists(GnuTime)) return false;
+        try
+        {
+            var psi = new ProcessStartInfo(GnuTime, "--version") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+            using var p = Process.Start(psi)!;
+            string text = p.StandardOutput.ReadToEnd() + p.StandardError.ReadToEnd();
+            p.WaitForExit();
+            return text.Contains("GNU", StringComparison.Ordinal);
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return false;
+        }
+    }
+
     /// <summary>Runs the program; its stdout and stderr go to program.stdout and program.stderr in
-    /// <paramref name="outputDir"/> (kept, for the run's evidence), or to a temporary directory.</summary>
-    public static ProgramEnd Run(IReadOnlyList<string> command, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout, string? outputDir = null)
+    /// <paramref name="outputDir"/> (kept, for the run's evidence), or to a temporary directory.
+    /// <paramref name="measure"/>: through GNU time (the program's own peak RSS, CPU times and faults).
+    /// <paramref name="stopWhen"/>: checked while it runs; when true the group is killed (not a timeout).</summary>
+    public static ProgramEnd Run(IReadOnlyList<string> command, IReadOnlyDictionary<string, string?> environment, TimeSpan timeout,
+        string? outputDir = null, string? workingDirectory = null, bool measure = true, Func<bool>? stopWhen = null)
     {
         Setrlimit(RlimitCore, new Rlimit());
+        string dir = outputDir ?? Directory.CreateTempSubdirectory("hklab-exec-").FullName;
+        string outFile = Path.Combine(dir, Evidence.ProgramStdoutFile), errFile = Path.Combine(dir, Evidence.ProgramStderrFile);
+        string statsFile = Path.Combine(dir, ".program.rusage");
+        bool timed = measure && HasGnuTime();
+        bool pdeath = File.Exists(SetPriv) && stopWhen == null;
         var argv = new List<string>();
-        if (File.Exists(SetPriv)) argv.AddRange([SetPriv, "--pdeathsig", "KILL", "--"]);
+        if (pdeath) argv.AddRange([SetPriv, "--pdeathsig", "KILL", "--"]);
+        if (timed)
+        {
+            argv.AddRange([GnuTime, "-o", statsFile, "-f", TimeFormat, "--"]);
+            if (pdeath) argv.AddRange([SetPriv, "--pdeathsig", "KILL", "--"]); // the program dies with GNU time, which dies with the worker
+        }
         argv.AddRange(command);
         var env = new Dictionary<string, string>();
         foreach (System.Collections.DictionaryEntry e in Environment.GetEnvironmentVariables()) env[(string)e.Key] = (string)e.Value!;
         foreach (var (k, v) in environment)
             if (v == null) env.Remove(k); else env[k] = v;
-
-        string dir = outputDir ?? Directory.CreateTempSubdirectory("hklab-exec-").FullName;
-        string outFile = Path.Combine(dir, Evidence.ProgramStdoutFile), errFile = Path.Combine(dir, Evidence.ProgramStderrFile);
         try
         {
             var clock = Stopwatch.StartNew();
-            int pid = Spawn(argv, env, outFile, errFile);
+            int pid = Spawn(argv, env, outFile, errFile, workingDirectory, shown: command[0]);
             using var exited = new ManualResetEventSlim();
             bool fired = false;
+            long seenKb = 0;
             var watchdog = new Thread(() =>
             {
-                if (!exited.Wait(timeout))
+                var until = DateTime.UtcNow + timeout;
+                var nextLook = DateTime.UtcNow;
+                while (!exited.Wait(stopWhen != null ? 10 : 100))
                 {
-                    fired = true;
-                    kill(-pid, SigKill);
+                    if (DateTime.UtcNow >= until)
+                    {
+                        fired = true;
+                        kill(-pid, SigKill);
+                        return;
+                    }
+                    if (stopWhen?.Invoke() == true)
+                    {
+                        kill(-pid, SigKill);
+                        return;
+                    }
+                    // What a run killed at its timeout would otherwise leave unknown: the program's memory while it ran.
+                    if (timed && DateTime.UtcNow >= nextLook)
+                    {
+                        seenKb = Math.Max(seenKb, ProgramPeakKb(pid));
+                        nextLook = DateTime.UtcNow.AddMilliseconds(100);
+                    }
                 }
             }) { IsBackground = true };
             watchdog.Start();
@@ -55,15 +114,56 @@ public static unsafe partial class ProgramRunner
             exited.Set();
             watchdog.Join();
             kill(-pid, SigKill); // whatever the program left running in its group
-            long maxRss = BitConverter.ToInt64(usage, RusageMaxRssOffset);
             int? signal = (status & 0x7f) is int s and > 0 and < 0x7f ? s : null;
             int exitCode = signal is int sig ? 128 + sig : (status >> 8) & 0xff;
             bool timedOut = Classifier.KilledAtTimeout(fired, exitedFirst: false, signal);
-            return new ProgramEnd(exitCode, signal, timedOut, seconds, maxRss, ReadTail(outFile), ReadTail(errFile));
+            var end = new ProgramEnd(exitCode, signal, timedOut, seconds, BitConverter.ToInt64(usage, RusageMaxRssOffset), ReadTail(outFile), ReadTail(errFile));
+            return timed ? WithRusage(end, statsFile, seenKb) : end;
         }
         finally
         {
             if (outputDir == null) Directory.Delete(dir, true);
+            else File.Delete(statsFile);
+        }
+    }
+
+    /// <summary>The program's own figures from GNU time's report ("Command terminated by signal N" first when
+    /// it died of one, then the format's line); for a run GNU time could not report (killed with it at the
+    /// timeout), the program's VmHWM as last seen.</summary>
+    private static ProgramEnd WithRusage(ProgramEnd end, string statsFile, long seenKb)
+    {
+        string[] lines = File.Exists(statsFile) ? File.ReadAllLines(statsFile) : [];
+        var numbers = lines.LastOrDefault(l => l.Length > 0 && char.IsDigit(l[0]))?.Split(' ');
+        if (numbers is not { Length: 5 }) return end with { PeakRssKb = seenKb };
+        int? signal = lines.Select(l => TerminatedBy().Match(l)).FirstOrDefault(m => m.Success) is { } m
+            ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : end.Signal;
+        double D(string x) => double.Parse(x, CultureInfo.InvariantCulture);
+        long L(string x) => long.Parse(x, CultureInfo.InvariantCulture);
+        return end with
+        {
+            Signal = signal, ExitCode = signal is int sig && end.Signal == null ? 128 + sig : end.ExitCode,
+            PeakRssKb = L(numbers[0]), UserSeconds = D(numbers[1]), SysSeconds = D(numbers[2]), MinorFaults = L(numbers[3]), MajorFaults = L(numbers[4]),
+        };
+    }
+
+    [GeneratedRegex(@"^Command terminated by signal (\d+)")]
+    private static partial Regex TerminatedBy();
+
+    /// <summary>VmHWM of the program GNU time (<paramref name="timePid"/>) started: its child, when there is one.</summary>
+    private static long ProgramPeakKb(int timePid)
+    {
+        try
+        {
+            string children = $"/proc/{timePid}/task/{timePid}/children";
+            if (!File.Exists(children)) return 0;
+            long peak = 0;
+            foreach (string child in File.ReadAllText(children).Split(' ', StringSplitOptions.RemoveEmptyEntries))
+                peak = Math.Max(peak, Worker.ParseStatusKb(File.ReadLines($"/proc/{child}/status"), "VmHWM:"));
+            return peak;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return 0;
         }
     }
 
@@ -72,7 +172,7 @@ public static unsafe partial class ProgramRunner
     private const short PosixSpawnSetPgroup = 0x02, PosixSpawnSetSigDef = 0x04, PosixSpawnSetSigMask = 0x08;
     private const int OWronly = 0x01, OCreat = 0x40, OTrunc = 0x200, ORdonly = 0;
 
-    private static int Spawn(List<string> argv, Dictionary<string, string> env, string outFile, string errFile)
+    private static int Spawn(List<string> argv, Dictionary<string, string> env, string outFile, string errFile, string? workingDirectory, string shown)
     {
         var memory = new List<nint>();
         nint Str(string s)
@@ -99,6 +199,7 @@ public static unsafe partial class ProgramRunner
             posix_spawn_file_actions_addopen(actions, 0, Str("/dev/null"), ORdonly, 0);
             posix_spawn_file_actions_addopen(actions, 1, Str(outFile), OWronly | OCreat | OTrunc, 0x1a4);
             posix_spawn_file_actions_addopen(actions, 2, Str(errFile), OWronly | OCreat | OTrunc, 0x1a4);
+            if (workingDirectory != null) posix_spawn_file_actions_addchdir_np(actions, Str(workingDirectory));
             posix_spawnattr_init(attr);
             sigfillset(all);
             sigemptyset(none);
@@ -109,7 +210,7 @@ public static unsafe partial class ProgramRunner
             posix_spawnattr_setflags(attr, (short)(PosixSpawnSetPgroup | PosixSpawnSetSigDef | PosixSpawnSetSigMask));
             int pid;
             int error = posix_spawnp(&pid, args[0], actions, attr, args, envp);
-            if (error != 0) throw new ProgramStartException($"cannot start '{argv[File.Exists(SetPriv) ? 4 : 0]}': {Marshal.GetPInvokeErrorMessage(error)}");
+            if (error != 0) throw new ProgramStartException($"cannot start '{shown}': {Marshal.GetPInvokeErrorMessage(error)}");
             return pid;
         }
         finally
@@ -129,30 +230,6 @@ public static unsafe partial class ProgramRunner
         if (f.Length > Max) f.Seek(-Max, SeekOrigin.End);
         using var reader = new StreamReader(f);
         return reader.ReadToEnd();
-    }
-
-    private static readonly Regex[] DefaultPatterns =
-    [
-        new(@"Throughput\s*=\s*(?<n>[0-9][0-9.,]*(?:[eE][+-]?[0-9]+)?)\s*operations\s+per\s+second", RegexOptions.IgnoreCase),
-        new(@"(?<n>[0-9][0-9.,]*(?:[eE][+-]?[0-9]+)?)\s*(?<unit>[kKmMgG])?\s*ops\s*/\s*s(?:ec)?\b", RegexOptions.IgnoreCase),
-    ];
-
-    /// <summary>Operations per second from a program's output: the last match of <paramref name="pattern"/>
-    /// (its first group, or the group named n; a group named unit may say K, M or G), or by default of
-    /// larson's "Throughput = N operations per second" or any "N ops/s". Null when nothing matches.</summary>
-    public static double? Throughput(string stdout, string? pattern)
-    {
-        var patterns = pattern == null ? DefaultPatterns : [new Regex(pattern)];
-        foreach (var regex in patterns)
-        {
-            var last = regex.Matches(stdout).LastOrDefault();
-            if (last == null) continue;
-            var number = last.Groups["n"].Success ? last.Groups["n"] : last.Groups.Count > 1 ? last.Groups[1] : last.Groups[0];
-            if (!double.TryParse(number.Value.Replace(",", "", StringComparison.Ordinal), NumberStyles.Float, CultureInfo.InvariantCulture, out double value)) continue;
-            double scale = last.Groups["unit"].Value.ToUpperInvariant() switch { "K" => 1e3, "M" => 1e6, "G" => 1e9, _ => 1 };
-            return value * scale;
-        }
-        return null;
     }
 
     [StructLayout(LayoutKind.Sequential)]
@@ -181,6 +258,9 @@ public static unsafe partial class ProgramRunner
 
     [LibraryImport("libc")]
     private static partial int posix_spawn_file_actions_addopen(byte* actions, int fd, nint path, int flags, int mode);
+
+    [LibraryImport("libc")]
+    private static partial int posix_spawn_file_actions_addchdir_np(byte* actions, nint path);
 
     [LibraryImport("libc")]
     private static partial int posix_spawnattr_init(byte* attr);

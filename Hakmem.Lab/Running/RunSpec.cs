@@ -22,6 +22,9 @@ public sealed record RunSpec(
     /// <summary>exec: seconds before the worker kills the program's process group.</summary>
     public double? ProgramTimeout { get; init; }
 
+    /// <summary>exec: the program's working directory (--cwd); null: a directory of its own for each run.</summary>
+    public string? Cwd { get; init; }
+
     /// <summary>"NAME=v;NAME2=w", the env column and part of the cell key.</summary>
     [JsonIgnore]
     public string EnvText => EnvAssignments.Format(Env);

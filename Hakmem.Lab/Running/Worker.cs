@@ -69,6 +69,23 @@ public static unsafe class Worker
         }
     }
 
+    /// <summary><c>hklab __probe-library lib:PATH</c>: loads the library as a run would (it must load and define
+    /// malloc, free and realloc itself) in this throwaway process, never in the lab; exit 0, or 2 with the reason.</summary>
+    public static int ProbeLibrary(string allocator)
+    {
+        if (!DieWithParent()) return 2;
+        try
+        {
+            NativeAllocator.Load(BackendInfo.Get(allocator));
+            return 0;
+        }
+        catch (Exception e) when (e is BackendUnavailableException or ArgumentException)
+        {
+            Console.Out.WriteLine(e.Message);
+            return 2;
+        }
+    }
+
     /// <summary>A run that cannot be what was asked (an unknown workload, option or member, a library that does
     /// not load): a configuration error, never a stability failure.</summary>
     public static WorkerReport Refused(string message) => new() { Status = "refused", Message = message };
@@ -115,7 +132,7 @@ public static unsafe class Worker
 
     public static WorkerReport FromResult(WorkloadResult r)
     {
-        var report = new WorkerReport { Status = "ok", Ops = r.Ops, Seconds = r.Seconds, OpsPerSec = r.OpsPerSecond, PeakRssKb = PeakRssKb() };
+        var report = new WorkerReport { Status = "ok", Ops = r.Ops, Seconds = r.Seconds, OpsPerSec = r.OpsPerSecond, PeakRssKb = PeakRssKb(), Original = r.Original?.ToString() };
         if (r.Failure != null)
         {
             string status = r.Failure switch

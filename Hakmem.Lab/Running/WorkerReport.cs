@@ -27,6 +27,20 @@ public sealed record WorkerReport
     public HakmemOptions? Options { get; init; }
     /// <summary>The workload as the worker parsed it ("larson 2 8 ..."): the lab refuses a run of another one.</summary>
     public string? Ran { get; init; }
+    /// <summary>ops_per_sec, or seconds for a program that printed no figure (null: ops_per_sec).</summary>
+    public string? Metric { get; init; }
+    /// <summary>The figure's unit ("per second", "per CPU second", ...) and the text it was read from (exec).</summary>
+    public string? OpsUnit { get; init; }
+    public string? OpsSource { get; init; }
+    /// <summary>A classic workload: its C original's own figure, in words.</summary>
+    public string? Original { get; init; }
+    /// <summary>exec: what was preloaded into the program (LD_PRELOAD).</summary>
+    public string? Preload { get; init; }
+    /// <summary>exec: the program's CPU times and page faults, as GNU time reports them.</summary>
+    public double? UserSeconds { get; init; }
+    public double? SysSeconds { get; init; }
+    public long? MinorFaults { get; init; }
+    public long? MajorFaults { get; init; }
     /// <summary>exec: how the program ended (the worker itself exits 0 after reporting it).</summary>
     public int? ProgramExitCode { get; init; }
     public int? ProgramSignal { get; init; }

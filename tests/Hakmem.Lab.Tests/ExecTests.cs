@@ -21,7 +21,7 @@ public class ExecTests
     [InlineData("2 200000 segv", "crash", 11, "killed by SIGSEGV")]
     [InlineData("2 200000 abort", "abort", 6, "killed by SIGABRT: free(): invalid pointer")]
     [InlineData("2 200000 exit3", "error", null, "exited with code 3: error: the arena is exhausted")]
-    [InlineData("2 200000 silent", "ok", null, "no throughput in the output: time only")]
+    [InlineData("2 200000 silent", "ok", null, "no figure in the output: judged by its time")]
     [InlineData("2 200000 hang", "timeout", 9, "its process group was killed by SIGKILL")]
     public async Task Every_way_a_program_ends_is_classified(string args, string outcome, int? signal, string message)
     {
@@ -65,7 +65,8 @@ public class ExecTests
         Assert.True(custom.OpsPerSec > 1e6, custom.Message);
         var none = await Run(Exec("2 100000") with { OpsRegex = @"nothing like this (\d+)" });
         Assert.Equal(0, none.OpsPerSec);
-        Assert.Contains("time only", none.Message);
+        Assert.Contains("judged by its time", none.Message);
+        Assert.Equal(Results.Metrics.Seconds, none.Report!.Metric);
     }
 
     [Fact]

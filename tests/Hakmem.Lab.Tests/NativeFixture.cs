@@ -15,6 +15,9 @@ public static class NativeFixture
     /// <summary>Native/NAME.c built as a program; returns its path.</summary>
     public static string Program(string name) => Build(name, name, "-pthread");
 
+    /// <summary>Native/NAME.c built as a static program (no dynamic loader: nothing can be preloaded into it).</summary>
+    public static string StaticProgram(string name) => Build(name, name + "-static", "-static", "-pthread");
+
     private static string Build(string name, string output, params string[] flags) =>
         Built.GetOrAdd(output, _ => new Lazy<string>(() =>
         {

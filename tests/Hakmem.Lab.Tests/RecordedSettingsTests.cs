@@ -99,8 +99,14 @@ public class RecordedSettingsTests
             File.WriteAllText(notElf, "not a library");
             var o = Hklab.Run("run", "random_mixed", "1000", "64", "1", "--allocator", $"lib:{notElf}", "--runs", "3", "--csv", csv);
             Assert.Equal(2, o.ExitCode);
-            Assert.Contains("a configuration error, not a stability failure", o.Stderr);
-            Assert.Contains("does not load", o.Stderr);
+            Assert.Contains("does not load", Assert.Single(o.Stderr.TrimEnd('\n').Split('\n'))); // refused before the first run
+            Assert.False(File.Exists(csv));
+
+            // A run the worker refuses stops the command, and is not written: a program with two figures and no headline.
+            var worker = Hklab.Run("run", "--exec", "sh -c 'echo 100 ops/s; echo 200 ops/s'", "--runs", "3", "--csv", csv);
+            Assert.Equal(2, worker.ExitCode);
+            Assert.Contains("a configuration error, not a stability failure", worker.Stderr);
+            Assert.Contains("several figures", worker.Stderr);
             Assert.Empty(RunsCsv.Read(csv));
         }
         finally
