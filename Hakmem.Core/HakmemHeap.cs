@@ -217,6 +217,21 @@ public sealed unsafe partial class HakmemHeap : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowDisposed() => throw new ObjectDisposedException(nameof(HakmemHeap), $"hakmem heap {_id} is disposed");
 
+    /// <summary>Gives back to the OS what no live block needs: the caches of ended threads, every empty
+    /// SuperSlab (even the ones kept for reuse) and every cached large mapping. The blocks of caches in use
+    /// stay where they are. An allocator's release call, as mimalloc's mi_collect and glibc's malloc_trim:
+    /// what a memory measurement calls before it takes a baseline, and after a workload to see what the heap
+    /// can give back.</summary>
+    public void Trim()
+    {
+        lock (_sync)
+        {
+            if (_disposed) ThrowDisposed();
+            ReleaseUnusedLocked();
+        }
+        _large.TrimAll();
+    }
+
     /// <summary>Unmaps every SuperSlab, large block, thread cache and the registry.</summary>
     public void Dispose()
     {

@@ -23,6 +23,7 @@ public static class AbCommand
         var b = new Argument<string>("B") { Description = "after: the same forms as A" };
         var dims = new MatrixOptions($"pairs per cell (default {DefaultRuns}; {MatrixDefinition.QuickRuns} with --quick)");
         var threshold = new Option<string>("--threshold") { Description = "smallest relative throughput change that counts (e.g. 5%)", DefaultValueFactory = _ => "5%" };
+        var memoryThreshold = MemoryOptions.MemoryThresholdOption();
         var seed = NumberOption.Int("--seed", "seed of the pairs' orders (default: drawn, and recorded in meta.json)", 0, int.MaxValue);
         var output = new Option<string?>("--out", "-o") { Description = "result directory (default results/ab-<time>); refused when it holds a result set, unless --force" };
         var force = new Option<bool>("--force") { Description = "--out holds a result set: move it aside to DIR.old-<time> (never deleted) and start over" };
@@ -34,12 +35,14 @@ public static class AbCommand
         cmd.Arguments.Add(a);
         cmd.Arguments.Add(b);
         dims.AddTo(cmd);
-        foreach (Option o in new Option[] { threshold, seed, output, force }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { threshold, memoryThreshold, seed, output, force }) cmd.Options.Add(o);
 
         cmd.SetAction((r, cancel) => CommandGuard.Run("ab", async () =>
         {
             var clock = Stopwatch.StartNew();
             double t = CompareCommand.ParseThreshold(r.GetValue(threshold)!);
+            string memoryText = r.GetValue(memoryThreshold)!;
+            MemoryOptions.ParseMemoryThreshold(memoryText); // refused now, not after the runs
             var sourceA = AbSide.Locate("A", r.GetValue(a)!);
             var sourceB = AbSide.Locate("B", r.GetValue(b)!);
             bool libraries = sourceA.Library != null;
@@ -84,7 +87,7 @@ public static class AbCommand
             var meta = new ResultMeta
             {
                 CommandLine = commandLine, MatrixId = id, Cells = cells.Count, PlannedRuns = pairs.Count * 2,
-                Sides = [$"A: {sideA.Spec} ({sideA.Build})", $"B: {sideB.Spec} ({sideB.Build})"], Seed = orderSeed, Threshold = t,
+                Sides = [$"A: {sideA.Spec} ({sideA.Build})", $"B: {sideB.Spec} ({sideB.Build})"], Seed = orderSeed, Threshold = t, MemoryThreshold = memoryText,
                 Libraries = MatrixOptions.Libraries(def), Settings = EnvAssignments.Format(def.Ambient), Timeout = r.GetValue(dims.Timeout),
             }.OnThisHost(libraries ? [sourceA.Library!.SpecName, sourceB.Library!.SpecName] : def.Allocators);
             meta.Write(dir.Path);
@@ -93,7 +96,7 @@ public static class AbCommand
             Console.WriteLine($"ab {id}: {cells.Count} cells x {def.Runs} pairs = {pairs.Count * 2} runs, orders drawn with seed {orderSeed} -> {dir.Path}");
 
             string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
-            var runners = new Dictionary<string, RunExecutor> { ["A"] = Executor(sideA), ["B"] = Executor(sideB) };
+            var runners = new Dictionary<string, RunExecutor> { ["A"] = Executor(sideA, dims.Runner(r, sideA.Worker)), ["B"] = Executor(sideB, dims.Runner(r, sideB.Worker)) };
             var builds = new Dictionary<string, string> { ["A"] = sideA.Build, ["B"] = sideB.Build };
             string? writeFailure = null, refusal = null;
             var runsClock = Stopwatch.StartNew();
@@ -137,16 +140,15 @@ public static class AbCommand
                 return 130;
             }
             var bad = rows.Where(x => x.IsRegression()).ToList();
-            if (bad.Count > 0) Console.Error.WriteLine($"hklab ab: {bad.Count} cells of B are slower or less stable than A");
+            if (bad.Count > 0) Console.Error.WriteLine($"hklab ab: {bad.Count} cells of B are slower, less stable or bigger than A");
             return bad.Count > 0 ? 1 : 0;
         }));
         return cmd;
     }
 
     /// <summary>A side's runs: its build's worker, and for a library side its library as the allocator.</summary>
-    private static RunExecutor Executor(AbSide side)
+    private static RunExecutor Executor(AbSide side, ChildRunner runner)
     {
-        var runner = new ChildRunner(side.Worker);
         return side.Allocator is string allocator
             ? (spec, timeout, cancel) => runner.RunAsync(spec with { Allocator = allocator }, timeout, cancel)
             : runner.RunAsync;

@@ -18,20 +18,23 @@ public static class CompareCommand
         var allowMissing = new Option<bool>("--allow-missing") { Description = "a cell in only one of the sets is listed as missing but does not fail the comparison" };
         var side = new Option<string?>("--side") { Description = "for an input that is an hklab ab result set: the side (A or B) whose runs are compared", HelpName = "A|B" };
         var allowPartial = new Option<bool>("--allow-partial") { Description = "compare a set that is partial (an interrupted matrix, a merge with runs missing)" };
+        var memoryThreshold = MemoryOptions.MemoryThresholdOption();
         var allowMixed = new Option<bool>("--allow-mixed") { Description = "compare a set whose runs come from more than one build or were resumed under other settings" };
         var cmd = new Command("compare", "Compare two result sets cell by cell. Throughput: the ratio after/before with its 90% interval;\n"
             + "slower / faster when it is shown beyond the threshold, same only when it is shown within it, unknown\n"
             + "otherwise (Mann-Whitney on log throughput, false discovery rate 5% over the cells). Stability: every\n"
             + "outcome but ok and leak is a failure; less / more stable by Fisher's exact test on failures and leaks.\n"
-            + "A cell in one set only is missing. Exit code 1 when any cell is slower, less stable or missing\n"
+            + "Memory: peak RSS above base (a program's own peak RSS), bigger / smaller / same by the same tests beyond\n"
+            + "max(--memory-threshold, 1 MB). A cell in one set only is missing. Exit code 1 when any cell is slower,\nless stable, bigger or missing "
             + "(missing allowed with --allow-missing), 0 otherwise, 2 on bad input (a partial or mixed set among them,\n"
             + "unless allowed; an ab set without --side).");
         cmd.Arguments.Add(before);
         cmd.Arguments.Add(after);
-        foreach (Option o in new Option[] { threshold, output, allowMissing, side, allowPartial, allowMixed }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { threshold, memoryThreshold, output, allowMissing, side, allowPartial, allowMixed }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandGuard.Run("compare", () =>
         {
             double t = ParseThreshold(r.GetValue(threshold)!);
+            double? memory = MemoryOptions.ParseMemoryThreshold(r.GetValue(memoryThreshold)!);
             string? sideName = r.GetValue(side);
             if (sideName != null && sideName is not ("A" or "B")) throw new ArgumentException($"--side '{sideName}' is not valid: expected A or B");
             var b = Input.Load("before", r.GetValue(before)!, sideName, r.GetValue(allowPartial), r.GetValue(allowMixed));
@@ -47,7 +50,7 @@ public static class CompareCommand
             if (ResultMeta.TryRead(outDir) is { Sides.Count: > 0 })
                 throw new OutputPathException($"--out '{r.GetValue(output)}' is inside an hklab ab result set, whose own compare.csv is its paired verdict: write it elsewhere");
             foreach (string line in Provenance(b, a)) Console.WriteLine(line);
-            var rows = Comparer.Compare(b.Runs, a.Runs, t);
+            var rows = Comparer.Compare(b.Runs, a.Runs, t, memory);
             Console.WriteLine(Comparer.Markdown(rows, t));
             Console.WriteLine(Comparer.Summary(rows));
             Csv.Write(csv, rows);
@@ -56,6 +59,7 @@ public static class CompareCommand
             if (bad.Count > 0)
                 Console.Error.WriteLine($"hklab compare: {bad.Count} cells fail the comparison: "
                     + string.Join(", ", new[] { (Verdicts.Slower, rows.Count(x => x.Verdict == Verdicts.Slower)), (Verdicts.LessStable, rows.Count(x => x.Stability == Verdicts.LessStable)),
+                        ("bigger", rows.Count(x => x.Memory == MemoryVerdict.Bigger)),
                         (Verdicts.Missing, r.GetValue(allowMissing) ? 0 : rows.Count(x => x.Verdict == Verdicts.Missing)) }.Where(c => c.Item2 > 0).Select(c => $"{c.Item2} {c.Item1}")));
             return bad.Count > 0 ? 1 : 0;
         }));

@@ -82,7 +82,7 @@ public static class MatrixCommand
                     + (part.IsWhole ? "" : $"; shard {part} runs {mine.Count} of them") + $" -> {dir.Path}");
             }
 
-            var runner = new ChildRunner(WorkerSnapshot.Pinned);
+            var runner = dims.Runner(r, WorkerSnapshot.Pinned);
             var matrix = new MatrixRunner(runner.RunAsync, Console.Out, !Console.IsOutputRedirected) { Worker = WorkerSnapshot.Pinned };
             string? writeFailure = null, refusal = null;
             using (csv)

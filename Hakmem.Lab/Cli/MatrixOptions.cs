@@ -46,6 +46,9 @@ public sealed class MatrixOptions
             + "is the number, a group named unit may hold K, M or G (default: the formats of the field's benchmarks, README's table)",
         HelpName = "regex",
     };
+    public Option<string?> Touch { get; } = MemoryOptions.TouchOption();
+    public Option<int?> Settle { get; } = MemoryOptions.SettleOption();
+    public Option<int?> RssEvery { get; } = MemoryOptions.RssEveryOption();
     public Option<string?> Cwd { get; } = new("--cwd")
     {
         Description = "exec: the programs' working directory (default: a directory of its own for each run, kept with a failed run's evidence)",
@@ -56,7 +59,7 @@ public sealed class MatrixOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick, Exec, Env, OpsRegex, Cwd }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick, Exec, Env, OpsRegex, Cwd, Touch, Settle, RssEvery }) command.Options.Add(o);
     }
 
     /// <summary>The definition the options give; ArgumentException names a bad value.</summary>
@@ -77,7 +80,10 @@ public sealed class MatrixOptions
             ListOption.OnOffs("--p0", r.GetValue(P0), [false, true]),
             ListOption.Ints("--threads", r.GetValue(Threads), MatrixDefinition.DefaultThreads, 1, 1024),
             r.GetValue(Runs) ?? (quick ? MatrixDefinition.QuickRuns : defaultRuns), quick, HakmemOptions.FromEnvironment())
-        { Envs = envs, OpsRegex = regex, Ambient = AmbientSettings.CaptureProcess(), Cwd = WorkingDirectory(r.GetValue(Cwd)) };
+        {
+            Envs = envs, OpsRegex = regex, Ambient = AmbientSettings.CaptureProcess(), Cwd = WorkingDirectory(r.GetValue(Cwd)),
+            Touch = MemoryOptions.ParseTouch(r.GetValue(Touch)), SettleMs = r.GetValue(Settle),
+        };
         ThreadsAxis(r.GetValue(Threads), bases);
         return def;
     }
@@ -120,6 +126,10 @@ public sealed class MatrixOptions
             throw new ArgumentException($"the plan has {planned} runs ({cells.Count} cells x {def.Runs} runs{(perRun > 1 ? $" x {perRun} sides" : "")}), more than {MaxPlannedRuns}: fewer --runs, narrower dimensions{(perRun == 1 ? ", or --shard" : "")}");
         return cells;
     }
+
+    /// <summary>The runner of the cells, sampling each run's RSS when --rss-every asks.</summary>
+    public ChildRunner Runner(ParseResult r, WorkerCommand worker) =>
+        new(worker) { RssEvery = r.GetValue(RssEvery) is int ms ? TimeSpan.FromMilliseconds(ms) : null };
 
     public TimeSpan TimeoutOf(ParseResult r, Cell c) => TimeSpan.FromSeconds(r.GetValue(Timeout) ?? RunCommand.DefaultTimeout(c.Workload));
 

@@ -29,6 +29,9 @@ public static class RunCommand
         var env = new Option<string[]>("--env") { Description = "NAME=value for the run's environment (repeatable); for hakmem, HAKMEM_* names set its knobs", HelpName = "NAME=value", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
         var opsRegex = new Option<string?>("--ops-regex") { Description = "--exec: the regular expression the program's figure is read with, per second (its group n or first group; "
             + "a group unit may hold K, M or G; default: the formats of the field's benchmarks, README's table)", HelpName = "regex" };
+        var touch = MemoryOptions.TouchOption();
+        var settle = MemoryOptions.SettleOption();
+        var rssEvery = MemoryOptions.RssEveryOption();
         var cwd = new Option<string?>("--cwd") { Description = "--exec: the program's working directory (default: a directory of its own for each run)", HelpName = "dir" };
         var threads = NumberOption.Int("--threads", "override the workload's thread count", 1, 1024);
         threads.Aliases.Add("-t");
@@ -46,7 +49,7 @@ public static class RunCommand
             + "  hklab run --exec './larson_hakmem 2 8 128 1024 1 12345 4' --allocator lib:./libhakmem.so --runs 20");
         cmd.Arguments.Add(workload);
         cmd.Arguments.Add(args);
-        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, cwd, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, cwd, touch, settle, rssEvery, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
         knobs.AddTo(cmd);
 
         cmd.SetAction((r, cancel) => CommandGuard.Run("run", async () =>
@@ -77,6 +80,8 @@ public static class RunCommand
             {
                 Env = assignments, OpsRegex = spec is ExecWorkload ? MatrixOptions.ProgramPattern(r.GetValue(opsRegex)) : null,
                 Cwd = spec is ExecWorkload ? MatrixOptions.WorkingDirectory(r.GetValue(cwd)) : null,
+                Touch = spec is ExecWorkload ? null : MemoryOptions.ParseTouch(r.GetValue(touch)),
+                SettleMs = spec is ExecWorkload ? null : r.GetValue(settle),
             };
             var limit = TimeSpan.FromSeconds(r.GetValue(timeout) ?? DefaultTimeout(spec));
             if (spec is ExecWorkload program) ProgramPath.Check(program.Template);
@@ -90,17 +95,17 @@ public static class RunCommand
                 if (aside != null) Console.WriteLine($"{path} existed: moved aside to {aside}");
                 file = CsvAppender<RunRecord>.Create(full);
             }
-            using (file) return await RunAll(runSpec, spec, r.GetValue(runs) ?? 1, limit, file, cancel);
+            var runner = new ChildRunner(WorkerSnapshot.Pinned) { RssEvery = r.GetValue(rssEvery) is int ms ? TimeSpan.FromMilliseconds(ms) : null };
+            using (file) return await RunAll(runner, runSpec, spec, r.GetValue(runs) ?? 1, limit, file, cancel);
         }));
         return cmd;
     }
 
     public static double DefaultTimeout(WorkloadSpec spec) => spec is Larson l ? 3 * l.Seconds + 60 : 300;
 
-    private static async Task<int> RunAll(RunSpec runSpec, WorkloadSpec spec, int runs, TimeSpan limit, CsvAppender<RunRecord>? csv, CancellationToken cancel)
+    private static async Task<int> RunAll(ChildRunner runner, RunSpec runSpec, WorkloadSpec spec, int runs, TimeSpan limit, CsvAppender<RunRecord>? csv, CancellationToken cancel)
     {
         Console.WriteLine($"{spec.CommandLine} on {runSpec.Allocator} {runSpec.KnobText}".TrimEnd());
-        var runner = new ChildRunner(WorkerSnapshot.Pinned);
         var results = new List<RunResult>();
         string? writeFailure = null;
         string invocation = DateTimeOffset.UtcNow.ToString("yyyyMMdd'T'HHmmss", CultureInfo.InvariantCulture) + "-" + Random.Shared.Next(0x10000).ToString("x4", CultureInfo.InvariantCulture);
@@ -146,6 +151,10 @@ public static class RunCommand
         {
             string leak = r.LeakedBlocks is long lb ? $"  leaked {lb}" : "";
             string over = r.BaseRssKb is long b && r.PeakRssKb > b ? $" (+{Units.Kb(r.PeakRssKb - b)} over base)" : "";
+            if (r.Report?.PeakLiveKb is long live && live > 0 && r.BaseRssKb is long b2)
+                over += $" live {Units.Kb(live)} overhead {((double)Math.Max(0, r.PeakRssKb - b2) / live).ToString("0.00", CultureInfo.InvariantCulture)}";
+            if (r.Report?.RetainedKb is long kept) over += $" retained {Units.Kb(kept)}"
+                + (r.Report.RetainedSettledKb is long settled ? $" ({Units.Kb(settled)} settled, {Units.Kb(r.Report.RetainedReleasedKb ?? 0)} released)" : "");
             string routes = r.Routes.Length > 0 ? $"\n{new string(' ', head.Length)}  routes {r.Routes}" : "";
             string figure = r.Report?.Metric == Metrics.Seconds ? $"{"time only",14}" : $"{Units.Rate(r.OpsPerSec),8} ops/s";
             if (r.Report?.OpsUnit is { } unit && unit != ProgramFigure.PerSecond && r.Report.Metric != Metrics.Seconds) figure = $"{Units.Rate(r.OpsPerSec),8} {unit}";
@@ -179,6 +188,13 @@ public static class RunCommand
             yield return $"ops/s median {Units.Rate(median)} (min {Units.Rate(rates.Min())}, max {Units.Rate(rates.Max())}, spread {spread.ToString("0.0", CultureInfo.InvariantCulture)}%{ci})";
             yield return $"peak RSS median {Units.Kb((long)Estimators.Median(results.Where(x => x.Outcome.Finished()).Select(x => (double)x.PeakRssKb).ToList()))}";
         }
+        var overheads = finished.Where(x => x.Report?.PeakLiveKb is > 0 && x.BaseRssKb != null)
+            .Select(x => (double)Math.Max(0, x.PeakRssKb - x.BaseRssKb!.Value) / x.Report!.PeakLiveKb!.Value).ToList();
+        if (overheads.Count > 0)
+            yield return $"overhead median {Estimators.Median(overheads).ToString("0.00", CultureInfo.InvariantCulture)} (peak RSS above base per peak live byte), "
+                + $"peak live median {Units.Kb((long)Estimators.Median(finished.Where(x => x.Report?.PeakLiveKb != null).Select(x => (double)x.Report!.PeakLiveKb!.Value).ToList()))}";
+        var retained = finished.Where(x => x.Report?.RetainedKb != null).Select(x => (double)x.Report!.RetainedKb!.Value).ToList();
+        if (retained.Count > 0) yield return $"retained median {Units.Kb((long)Estimators.Median(retained))} above base once everything was freed";
         yield return Wilson.Describe(results.Count(x => x.Outcome.IsFailure()), n);
         foreach (var first in results.Where(x => x.Outcome != Outcome.Ok).GroupBy(x => x.Message).Take(5))
             yield return $"  {first.First().Outcome.Name()} x{first.Count()}: {first.Key}";

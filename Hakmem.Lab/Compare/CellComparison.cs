@@ -32,10 +32,19 @@ public sealed record CellComparison
     [Name("metric"), Index(20), Optional] public string Metric { get; init; } = "";
     [Name("seconds_median_before"), Index(21), Optional] public double? SecondsBefore { get; init; }
     [Name("seconds_median_after"), Index(22), Optional] public double? SecondsAfter { get; init; }
+    /// <summary>Memory: bigger, smaller, same or unknown (<see cref="MemoryVerdict"/>), the ratio after/before of
+    /// peak RSS above base with its 90% interval, the medians in KiB, and why it is unknown.</summary>
+    [Name("memory"), Index(23), Optional] public string Memory { get; init; } = "";
+    [Name("memory_ratio"), Index(24), Optional] public double? MemoryRatio { get; init; }
+    [Name("memory_ratio_low90"), Index(25), Optional] public double? MemoryRatioLow { get; init; }
+    [Name("memory_ratio_high90"), Index(26), Optional] public double? MemoryRatioHigh { get; init; }
+    [Name("memory_median_before_kb"), Index(27), Optional] public double? MemoryBeforeKb { get; init; }
+    [Name("memory_median_after_kb"), Index(28), Optional] public double? MemoryAfterKb { get; init; }
+    [Name("memory_note"), Index(29), Optional] public string MemoryNote { get; init; } = "";
 
-    /// <summary>What the gate fails on: slower, less stable, or (unless allowed) a cell in one set only.</summary>
+    /// <summary>What the gate fails on: slower, less stable, bigger, or (unless allowed) a cell in one set only.</summary>
     public bool IsRegression(bool allowMissing = false) =>
-        Verdict == Verdicts.Slower || Stability == Verdicts.LessStable || (Verdict == Verdicts.Missing && !allowMissing);
+        Verdict == Verdicts.Slower || Stability == Verdicts.LessStable || Memory == MemoryVerdict.Bigger || (Verdict == Verdicts.Missing && !allowMissing);
 }
 
 public static class Verdicts

@@ -36,28 +36,46 @@ public static class Comparer
     /// this on both sides and agree between them.</summary>
     public const double FixedTimeSpread = 0.01;
 
-    /// <summary>Two result sets, unpaired: <see cref="RatioTest"/> on each cell's finished runs.</summary>
-    public static IReadOnlyList<CellComparison> Compare(IReadOnlyList<RunRecord> before, IReadOnlyList<RunRecord> after, double threshold)
+    /// <summary>Two result sets, unpaired: <see cref="RatioTest"/> on each cell's finished runs; memory by
+    /// <see cref="MemoryVerdict"/> unless <paramref name="memoryThreshold"/> is null.</summary>
+    public static IReadOnlyList<CellComparison> Compare(IReadOnlyList<RunRecord> before, IReadOnlyList<RunRecord> after, double threshold,
+        double? memoryThreshold = MemoryVerdict.DefaultThreshold)
     {
         var b = before.GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
         var a = after.GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
-        return Judge(b, a, threshold, (_, sb, sa) =>
+        var rows = Judge(b, a, threshold, (_, sb, sa) =>
             sb.Samples.Length >= MinSamples && sa.Samples.Length >= MinSamples && !Identical(sb, sa)
                 ? RatioTest.Estimate(sb.Samples, sa.Samples, threshold, Alpha) : null);
+        return WithMemory(rows, b, a, memoryThreshold, paired: false);
+    }
+
+    /// <summary>The rows with each cell's memory verdict (none when the threshold is off).</summary>
+    private static IReadOnlyList<CellComparison> WithMemory(IReadOnlyList<CellComparison> rows, Dictionary<CellKey, Side> b, Dictionary<CellKey, Side> a,
+        double? memoryThreshold, bool paired)
+    {
+        if (memoryThreshold is not double t) return rows;
+        var memory = MemoryVerdict.Judge(b.ToDictionary(kv => kv.Key, kv => kv.Value.Runs), a.ToDictionary(kv => kv.Key, kv => kv.Value.Runs), t, paired);
+        var byCell = memory.ToDictionary(kv => kv.Key.ToString(), kv => kv.Value);
+        return rows.Select(r => byCell.TryGetValue(r.Cell, out var m) ? r with
+        {
+            Memory = m.Memory, MemoryRatio = m.MemoryRatio, MemoryRatioLow = m.MemoryRatioLow, MemoryRatioHigh = m.MemoryRatioHigh,
+            MemoryBeforeKb = m.MemoryBeforeKb, MemoryAfterKb = m.MemoryAfterKb, MemoryNote = m.MemoryNote,
+        } : r).OrderBy(SortKey).ThenBy(r => r.Cell, StringComparer.Ordinal).ToList();
     }
 
     /// <summary>One interleaved run of two sides (<c>hklab ab</c>): side A is "before", B "after", and the
     /// runs of a cell are paired by their run number (<see cref="SignedRankTest"/> on the pairs whose two
     /// runs both finished).</summary>
-    public static IReadOnlyList<CellComparison> ComparePaired(IReadOnlyList<RunRecord> runs, double threshold)
+    public static IReadOnlyList<CellComparison> ComparePaired(IReadOnlyList<RunRecord> runs, double threshold, double? memoryThreshold = MemoryVerdict.DefaultThreshold)
     {
         var a = runs.Where(r => r.Side == "A").GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
         var b = runs.Where(r => r.Side == "B").GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
-        return Judge(a, b, threshold, (_, sa, sb) =>
+        var rows = Judge(a, b, threshold, (_, sa, sb) =>
         {
             var pairs = Pairs(sa, sb);
             return pairs.A.Length >= MinSamples ? SignedRankTest.Estimate(pairs.A, pairs.B, threshold, Alpha) : null;
         }, paired: true);
+        return WithMemory(rows, a, b, memoryThreshold, paired: true);
     }
 
     /// <summary>The throughputs of the pairs (same run number) whose two runs both finished.</summary>
@@ -214,7 +232,8 @@ public static class Comparer
 
     /// <summary>Worst first: less stable, slower, missing, unknown, same, faster; then by ratio.</summary>
     private static (int, double) SortKey(CellComparison c) =>
-        (c.Stability == Verdicts.LessStable ? 0 : c.Verdict switch { Verdicts.Slower => 1, Verdicts.Missing => 2, Verdicts.Unknown => 3, Verdicts.Same => 4, _ => 5 }, c.Ratio ?? 1);
+        (c.Stability == Verdicts.LessStable ? 0 : c.Verdict == Verdicts.Slower || c.Memory == MemoryVerdict.Bigger ? 1
+            : c.Verdict switch { Verdicts.Missing => 2, Verdicts.Unknown => 3, Verdicts.Same => 4, _ => 5 }, c.Ratio ?? 1);
 
     public static string Summary(IReadOnlyList<CellComparison> rows, string before = "before", string after = "after")
     {
@@ -223,21 +242,31 @@ public static class Comparer
         string geo = ratios.Count == 0 ? "n/a" : Math.Exp(ratios.Average(Math.Log)).ToString("0.000", CultureInfo.InvariantCulture);
         return $"{rows.Count} cells: {Count(Verdicts.Faster)} faster, {Count(Verdicts.Slower)} slower, {Count(Verdicts.Same)} same, "
             + $"{Count(Verdicts.Unknown)} unknown, {Count(Verdicts.Missing)} missing; {rows.Count(r => r.Stability == Verdicts.LessStable)} less stable, "
-            + $"{rows.Count(r => r.Stability == Verdicts.MoreStable)} more stable; geometric mean ratio {after}/{before} {geo}";
+            + $"{rows.Count(r => r.Stability == Verdicts.MoreStable)} more stable; geometric mean ratio {after}/{before} {geo}"
+            + (rows.Any(r => r.Memory.Length > 0) ? $"; memory: {rows.Count(r => r.Memory == MemoryVerdict.Bigger)} bigger, {rows.Count(r => r.Memory == MemoryVerdict.Smaller)} smaller, "
+                + $"{rows.Count(r => r.Memory == MemoryVerdict.Same)} same, {rows.Count(r => r.Memory == MemoryVerdict.Unknown)} unknown" : "");
+    }
+
+    private static string MemoryText(CellComparison r)
+    {
+        if (r.Memory.Length == 0) return "-";
+        string kb(double? x) => x is double v ? Units.Kb((long)v) : "-";
+        string ratio = r.MemoryRatio is double m ? $" {m.ToString("0.000", CultureInfo.InvariantCulture)} ({Format(r.MemoryRatioLow ?? 0)} - {Format(r.MemoryRatioHigh ?? double.PositiveInfinity)})" : "";
+        return $"{r.Memory}{ratio}, {kb(r.MemoryBeforeKb)} -> {kb(r.MemoryAfterKb)}{(r.MemoryNote.Length > 0 ? $" ({r.MemoryNote})" : "")}";
     }
 
     public static string Markdown(IReadOnlyList<CellComparison> rows, double threshold, string before = "before", string after = "after")
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"| cell | speed (threshold {Percent(threshold)}) | ratio {after}/{before} | 90% interval | median {before} | median {after} | stability | failures {before}/{after} | leaks {before}/{after} |");
-        sb.AppendLine("|---|---|---:|---|---:|---:|---|---|---|");
+        sb.AppendLine($"| cell | speed (threshold {Percent(threshold)}) | ratio {after}/{before} | 90% interval | median {before} | median {after} | stability | failures {before}/{after} | leaks {before}/{after} | memory (peak - base) |");
+        sb.AppendLine("|---|---|---:|---|---:|---:|---|---|---|---|");
         foreach (var r in rows)
         {
             string Rate(double? x) => x is double v ? Units.Rate(v) : "-";
             string MedianOf(double? ops, double? seconds) => r.Metric == Metrics.Seconds ? (seconds is double t ? Units.Seconds(t) : "-") : Rate(ops);
             string interval = r.RatioLow != null || r.RatioHigh != null ? $"{Format(r.RatioLow ?? 0)} - {Format(r.RatioHigh ?? double.PositiveInfinity)}" : "-";
             sb.AppendLine($"| {r.Cell} | {r.Verdict}{(r.Note.Length > 0 ? $" ({r.Note})" : "")} | {(r.Ratio is double q ? q.ToString("0.000", CultureInfo.InvariantCulture) : "-")} | "
-                + $"{interval} | {MedianOf(r.MedianBefore, r.SecondsBefore)} | {MedianOf(r.MedianAfter, r.SecondsAfter)} | {r.Stability} | {r.FailuresBefore}/{r.RunsBefore} -> {r.FailuresAfter}/{r.RunsAfter} | {r.LeaksBefore} -> {r.LeaksAfter} |");
+                + $"{interval} | {MedianOf(r.MedianBefore, r.SecondsBefore)} | {MedianOf(r.MedianAfter, r.SecondsAfter)} | {r.Stability} | {r.FailuresBefore}/{r.RunsBefore} -> {r.FailuresAfter}/{r.RunsAfter} | {r.LeaksBefore} -> {r.LeaksAfter} | {MemoryText(r)} |");
         }
         return sb.ToString();
     }

@@ -41,6 +41,10 @@ public sealed record MatrixDefinition(
     /// <summary>exec: the programs' working directory (--cwd); null: a directory of its own for each run.</summary>
     public string? Cwd { get; init; }
 
+    /// <summary>In-process workloads: --touch all (null: each workload's own pattern) and --settle's wait.</summary>
+    public string? Touch { get; init; }
+    public int? SettleMs { get; init; }
+
     /// <summary>The settings of the lab's environment (<see cref="AmbientSettings"/>): each joins the env of the
     /// cells it changes, under the axes' own values.</summary>
     public IReadOnlyDictionary<string, string> Ambient { get; init; } = new SortedDictionary<string, string>(StringComparer.Ordinal);
@@ -105,7 +109,7 @@ public sealed record MatrixDefinition(
                         : [HakmemOptions.Default];
                     foreach (var spec in specs)
                         foreach (var o in configs)
-                            cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, backend.SpecName, o) { Env = env, OpsRegex = exec ? OpsRegex : null, Cwd = exec ? Cwd : null }, spec));
+                            cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, backend.SpecName, o) { Env = env, OpsRegex = exec ? OpsRegex : null, Cwd = exec ? Cwd : null, Touch = exec ? null : Touch, SettleMs = exec ? null : SettleMs }, spec));
                 }
             }
         }

@@ -28,6 +28,7 @@ public static class Charts
         }
         if (runs.Any(r => r.Allocator == "hakmem")) files.AddRange(Save(dir, "crash-heatmap", CrashHeatmap(runs)));
         files.AddRange(Save(dir, "peak-rss", PeakRss(runs)));
+        foreach (var (name, plot) in MemoryCharts.Plots(dir, runs)) files.AddRange(Save(dir, name, plot));
         return files;
     }
 
@@ -207,6 +208,6 @@ public static class Charts
         }
     }
 
-    private static string Slug(string s) =>
+    public static string Slug(string s) =>
         new string(s.Select(c => char.IsLetterOrDigit(c) ? c : '-').ToArray()).Replace("--", "-", StringComparison.Ordinal).Trim('-');
 }

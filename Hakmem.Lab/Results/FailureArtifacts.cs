@@ -11,9 +11,14 @@ public static class FailureArtifacts
 {
     public const string Folder = "failures";
 
-    /// <summary>The record with its evidence written beside the runs file <paramref name="csv"/> is appending to.</summary>
-    public static RunRecord Attach(RunRecord record, CsvAppender<RunRecord> csv, RunSpec spec, RunResult result, WorkerCommand worker) =>
-        record with { Artifacts = Write(Path.GetDirectoryName(Path.GetFullPath(csv.Path))!, record, spec, result, worker) };
+    /// <summary>The record with its evidence written beside the runs file <paramref name="csv"/> is appending to
+    /// (and its RSS over time in rss/RUN_ID.csv, when it was sampled).</summary>
+    public static RunRecord Attach(RunRecord record, CsvAppender<RunRecord> csv, RunSpec spec, RunResult result, WorkerCommand worker)
+    {
+        string dir = Path.GetDirectoryName(Path.GetFullPath(csv.Path))!;
+        RssSeries.Write(dir, record.RunId, result.RssSamples);
+        return record with { Artifacts = Write(dir, record, spec, result, worker) };
+    }
 
     /// <summary>Writes the run's evidence under <paramref name="resultDir"/>; returns the folder relative to it
     /// (the runs file's <c>artifacts</c> column), or "" for a run without evidence.</summary>

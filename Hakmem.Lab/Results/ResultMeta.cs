@@ -33,6 +33,8 @@ public sealed record ResultMeta
     public IReadOnlyList<string> Libraries { get; init; } = [];
     public int? Seed { get; init; }
     public double? Threshold { get; init; }
+    /// <summary>hklab ab: the memory verdict's threshold as given ("10%", or "off").</summary>
+    public string MemoryThreshold { get; init; } = "10%";
     /// <summary>For a partial set: what is missing, in words.</summary>
     public string Gaps { get; init; } = "";
     /// <summary>"2/4" for a shard, empty for a whole matrix; merged sets list their shards.</summary>

@@ -32,7 +32,7 @@ public static class ResultSet
         if (!runs.Any(r => r.Side.Length > 0)) return null;
         try
         {
-            return Comparer.ComparePaired(runs, meta?.Threshold ?? DefaultThreshold);
+            return Comparer.ComparePaired(runs, meta?.Threshold ?? DefaultThreshold, Cli.MemoryOptions.ParseMemoryThreshold(meta?.MemoryThreshold ?? "10%"));
         }
         catch (ArgumentException)
         {

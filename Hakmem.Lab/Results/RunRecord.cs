@@ -72,6 +72,22 @@ public sealed record RunRecord
     [Name("minflt"), Index(42), Optional] public long? MinorFaults { get; init; }
     [Name("majflt"), Index(43), Optional] public long? MajorFaults { get; init; }
 
+    /// <summary>--touch all: every page of every block written once ("all"); empty: the workload's own pattern. Part of the cell.</summary>
+    [Name("touch"), Index(44), Optional] public string Touch { get; init; } = "";
+    /// <summary>The peak of the bytes the workload asked for and had not yet freed, in KiB; exact, or (false) the
+    /// peak of per-thread counts summed by a sampler (README gives the bound); empty for a program.</summary>
+    [Name("peak_live_kb"), Index(45), Optional] public long? PeakLiveKb { get; init; }
+    [Name("peak_live_exact"), Index(46), Optional] public bool? PeakLiveExact { get; init; }
+    /// <summary>The peak RSS was reset after the warm-up (clear_refs): peak and base are the measured run's
+    /// alone. Sets without it measured from before the warm-up, so their memory is not compared with these.</summary>
+    [Name("peak_reset"), Index(47), Optional] public bool? PeakReset { get; init; }
+    /// <summary>RSS above the base once the workload freed everything (LazyFree pages left out), in KiB: at
+    /// once, after --settle's wait, and after the allocator's release call.</summary>
+    [Name("retained_kb"), Index(48), Optional] public long? RetainedKb { get; init; }
+    [Name("retained_settled_kb"), Index(49), Optional] public long? RetainedSettledKb { get; init; }
+    [Name("retained_released_kb"), Index(50), Optional] public long? RetainedReleasedKb { get; init; }
+    [Name("settle_ms"), Index(51), Optional] public int? SettleMs { get; init; }
+
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
 }
@@ -125,6 +141,14 @@ public static class RunRecords
             SysSeconds = r.Report?.SysSeconds,
             MinorFaults = r.Report?.MinorFaults,
             MajorFaults = r.Report?.MajorFaults,
+            Touch = k.Touch,
+            PeakLiveKb = r.Report?.PeakLiveKb,
+            PeakLiveExact = r.Report?.PeakLiveExact,
+            PeakReset = r.Report?.PeakReset,
+            RetainedKb = r.Report?.RetainedKb,
+            RetainedSettledKb = r.Report?.RetainedSettledKb,
+            RetainedReleasedKb = r.Report?.RetainedReleasedKb,
+            SettleMs = spec.SettleMs,
         };
     }
 }

@@ -25,7 +25,12 @@ public static class Summarizer
         {
             Workload = key.Workload, Args = key.Args, Allocator = key.Allocator, FastCap = key.FastCap, TlsSll = key.TlsSll, TlsList = key.TlsList,
             P0 = key.P0, Guards = key.Guards, MaxMb = key.MaxMb, Threads = key.Threads, Inject = key.Inject, Env = key.Env,
-            LargeCacheMb = key.LargeCacheMb, LargeDecayMs = key.LargeDecayMs,
+            LargeCacheMb = key.LargeCacheMb, LargeDecayMs = key.LargeDecayMs, Touch = key.Touch,
+            PeakLiveMedianKb = MedianOf(finished.Select(r => (double?)r.PeakLiveKb)),
+            Overhead = MedianOf(finished.Select(r => r.RssOverBaseKb is long over && r.PeakLiveKb is long live && live > 0 ? (double)over / live : (double?)null), 3),
+            RetainedMedianKb = MedianOf(finished.Select(r => (double?)r.RetainedKb)),
+            RetainedSettledMedianKb = MedianOf(finished.Select(r => (double?)r.RetainedSettledKb)),
+            RetainedReleasedMedianKb = MedianOf(finished.Select(r => (double?)r.RetainedReleasedKb)),
             Runs = runs.Count,
             Ok = Count(Outcome.Ok), Leak = Count(Outcome.Leak), Corrupt = Count(Outcome.Corrupt), Abort = Count(Outcome.Abort),
             Crash = Count(Outcome.Crash), Oom = Count(Outcome.Oom), Timeout = Count(Outcome.Timeout), Error = Count(Outcome.Error),
@@ -46,6 +51,13 @@ public static class Summarizer
             FirstFailure = runs.FirstOrDefault(r => r.Outcome != "ok")?.Message ?? "",
             FirstFailureArtifacts = runs.FirstOrDefault(r => r.Outcome != "ok")?.Artifacts ?? "",
         };
+    }
+
+    /// <summary>The Harrell-Davis median of the known values, or null when none is known.</summary>
+    private static double? MedianOf(IEnumerable<double?> values, int digits = 0)
+    {
+        var known = values.OfType<double>().ToList();
+        return known.Count == 0 ? null : Math.Round(Estimators.Median(known), digits);
     }
 
     public sealed record Distribution(double Median, double Q1, double Q3, double? CiLow, double? CiHigh);

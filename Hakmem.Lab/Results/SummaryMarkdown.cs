@@ -32,8 +32,8 @@ public static class SummaryMarkdown
         foreach (var group in cells.GroupBy(c => $"{c.Workload} {c.Args}").OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             sb.AppendLine($"## {group.Key}").AppendLine();
-            sb.AppendLine("| allocator | knobs | runs | outcomes | crash rate (95%) | ops/s median | 95% CI of median | Q1 - Q3 | time median (95% CI) | peak RSS | peak - base |");
-            sb.AppendLine("|---|---|---:|---|---|---:|---|---|---|---:|---:|");
+            sb.AppendLine("| allocator | knobs | runs | outcomes | crash rate (95%) | ops/s median | 95% CI of median | Q1 - Q3 | time median (95% CI) | peak RSS | peak - base | overhead | retained |");
+            sb.AppendLine("|---|---|---:|---|---|---:|---|---|---|---:|---:|---:|---:|");
             foreach (var c in group.OrderBy(c => c.Side.Length > 0 ? c.Key.ToString() : "", StringComparer.Ordinal).ThenByDescending(c => c.OpsMedian ?? -1))
             {
                 sb.Append($"| {c.Allocator}{(c.Side.Length > 0 ? $" [{c.Side}]" : "")} | {c.Key.Knobs} | {c.Runs} | {Outcomes(c)} | {Rate(c)} | ");
@@ -44,7 +44,9 @@ public static class SummaryMarkdown
                 string time = c.SecondsMedian is double t ? Units.Seconds(t) + (c.SecondsCiLow is double lo2 && c.SecondsCiHigh is double hi2 ? $" ({Units.Seconds(lo2)} - {Units.Seconds(hi2)})" : "") : "-";
                 sb.Append(c.Metric == Metrics.Seconds ? $"**{time}**" : time).Append(" | ");
                 sb.Append(c.RssMedianKb is double rss ? $"{Units.Kb((long)rss)} | " : "- | ");
-                sb.AppendLine(c.RssOverBaseMedianKb is double over ? $"{Units.Kb((long)over)} |" : "- |");
+                sb.Append(c.RssOverBaseMedianKb is double over ? $"{Units.Kb((long)over)} | " : "- | ");
+                sb.Append(c.Overhead is double oh ? $"{oh.ToString("0.00", CultureInfo.InvariantCulture)} | " : "- | ");
+                sb.AppendLine(c.RetainedMedianKb is double kept ? $"{Units.Kb((long)kept)} |" : "- |");
             }
             sb.AppendLine();
             foreach (var c in group.Where(c => c.FirstFailure.Length > 0 || c.FirstFailureArtifacts.Length > 0))

@@ -56,5 +56,14 @@ public sealed record SummaryRecord
     [Name("seconds_median_ci_low95"), Index(41), Optional] public double? SecondsCiLow { get; init; }
     [Name("seconds_median_ci_high95"), Index(42), Optional] public double? SecondsCiHigh { get; init; }
 
-    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env, LargeCacheMb, LargeDecayMs);
+    [Name("touch"), Index(43), Optional] public string Touch { get; init; } = "";
+    /// <summary>Memory: the peak live bytes' median (KiB), the overhead (median over runs of (peak RSS - base) /
+    /// peak live bytes: the memory the allocator took per byte the program held), and the retained RSS medians.</summary>
+    [Name("peak_live_kb_median"), Index(44), Optional] public double? PeakLiveMedianKb { get; init; }
+    [Name("overhead"), Index(45), Optional] public double? Overhead { get; init; }
+    [Name("retained_kb_median"), Index(46), Optional] public double? RetainedMedianKb { get; init; }
+    [Name("retained_settled_kb_median"), Index(47), Optional] public double? RetainedSettledMedianKb { get; init; }
+    [Name("retained_released_kb_median"), Index(48), Optional] public double? RetainedReleasedMedianKb { get; init; }
+
+    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env, LargeCacheMb, LargeDecayMs, Touch);
 }

@@ -39,6 +39,8 @@ public static class Capabilities
         new("option:large_decay_ms", "the large-block cache's decay (HAKMEM_LARGE_DECAY_MS)", "c6f07b681853e372c0f600be271d0d2e665be3f5",
             At("2026-12-01T22:31:29Z"), s => Hakmem(s) && s.Hakmem.LargeCacheDecayMs != HakmemOptions.Default.LargeCacheDecayMs),
         new("spec:cwd", "a program's working directory (--cwd)", null, null, s => s.Cwd != null),
+        new("spec:touch", "every page of every block written once (--touch all)", null, null, s => s.Touch != null),
+        new("spec:settle_ms", "the retained memory after an idle wait and a release call (--settle)", null, null, s => s.SettleMs != null),
         // Not asked of a cell: what a build of this generation does for every run.
         new("report:options", "the worker reports the options it ran with, and refuses a spec it cannot read whole", null, null, _ => false),
     ];

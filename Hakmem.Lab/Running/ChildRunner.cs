@@ -13,13 +13,24 @@ public sealed record RunResult(Outcome Outcome, int ExitCode, int? Signal, doubl
 
     public long? BaseRssKb => Report?.BaseRssKb;
     public string Routes => Report?.Stats?.Routes?.ToString() ?? "";
+
+    /// <summary>With <see cref="ChildRunner.RssEvery"/>: the run's RSS over its life, sampled by the lab.</summary>
+    public IReadOnlyList<RssSample>? RssSamples { get; init; }
 }
+
+/// <summary>The RSS of a run at a time since its start (ms), read from /proc/PID/statm by the lab.</summary>
+public readonly record struct RssSample(double Ms, long RssKb);
 
 /// <summary>Runs a RunSpec in a child process (this same program in its hidden worker mode), enforces
 /// the timeout by killing the child's whole process tree, and classifies how it ended. A crash kills
 /// one run, never the lab.</summary>
 public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<string, string>? environment = null)
 {
+    /// <summary>--rss-every: sample the run's RSS this often (the worker's, or a program's own), from
+    /// /proc/PID/statm: read by the lab, without touching the measured process (not smaps, which takes the
+    /// process's memory map lock).</summary>
+    public TimeSpan? RssEvery { get; init; }
+
     public const string TieredCompilationVariable = "DOTNET_TieredCompilation";
     /// <summary>exec: how much longer than the program's own timeout the lab waits for its worker.</summary>
     public static readonly TimeSpan ProgramGrace = TimeSpan.FromSeconds(30);
@@ -97,7 +108,7 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         psi.Environment[Worker.ParentVariable] = Environment.ProcessId.ToString(System.Globalization.CultureInfo.InvariantCulture);
         try
         {
-            return await RunProcessAsync(spec, psi, timeout, scratch, cancel);
+            return await RunProcessAsync(spec, psi, timeout, scratch, program, cancel);
         }
         finally
         {
@@ -130,7 +141,7 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         return null;
     }
 
-    private static async Task<RunResult> RunProcessAsync(RunSpec spec, ProcessStartInfo psi, TimeSpan timeout, string? scratch, CancellationToken cancel)
+    private async Task<RunResult> RunProcessAsync(RunSpec spec, ProcessStartInfo psi, TimeSpan timeout, string? scratch, bool program, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
         using var process = await ProcessSpawner.StartAsync(psi);
@@ -139,17 +150,29 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         var stderr = process.StandardError.ReadToEndAsync(cancel);
         bool timedOut = false;
         long peakSeen = 0;
+        var samples = new List<RssSample>();
         using (var limit = CancellationTokenSource.CreateLinkedTokenSource(cancel))
         {
             limit.CancelAfter(timeout);
             try
             {
                 var exited = process.WaitForExitAsync(limit.Token);
+                var poll = RssEvery is { } every && every < RssPoll ? every : RssPoll;
+                var nextPeak = TimeSpan.Zero;
+                int? measured = program ? null : process.Id;
                 // What a run that never reports would otherwise leave unknown: its memory while it ran.
-                while (await Task.WhenAny(exited, Task.Delay(RssPoll, limit.Token)) != exited)
+                while (await Task.WhenAny(exited, Task.Delay(poll, limit.Token)) != exited)
                 {
                     limit.Token.ThrowIfCancellationRequested();
-                    peakSeen = Math.Max(peakSeen, PeakRssOf(process.Id));
+                    if (clock.Elapsed >= nextPeak)
+                    {
+                        peakSeen = Math.Max(peakSeen, PeakRssOf(process.Id));
+                        nextPeak = clock.Elapsed + RssPoll;
+                    }
+                    if (RssEvery == null) continue;
+                    measured ??= ProcessTree.Deepest(process.Id); // a program: the process at the end of the worker's chain
+                    if (measured is int pid && ProcessTree.RssKb(pid) is long now) samples.Add(new RssSample(Math.Round(clock.Elapsed.TotalMilliseconds, 1), now));
+                    else measured = program ? null : measured;
                 }
                 await exited;
             }
@@ -176,7 +199,7 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         var evidence = verdict.Outcome == Outcome.Ok ? null : Evidence.Gather(output, errors, scratch);
         return new RunResult(verdict.Outcome, exitCode, verdict.Signal,
             report?.Seconds ?? (timedOut ? Math.Round(wall, 3) : 0), report?.Ops ?? 0, report?.OpsPerSec ?? 0,
-            report?.LeakedBlocks, report?.LeakedBytes, report?.PeakRssKb is > 0 and var rss ? rss : peakSeen, verdict.Message, report) { Evidence = evidence };
+            report?.LeakedBlocks, report?.LeakedBytes, report?.PeakRssKb is > 0 and var rss ? rss : peakSeen, verdict.Message, report) { Evidence = evidence, RssSamples = RssEvery != null ? samples : null };
     }
 
     /// <summary>VmHWM of a running process, in KiB; 0 when it is gone or unreadable.</summary>

@@ -25,6 +25,13 @@ public sealed record RunSpec(
     /// <summary>exec: the program's working directory (--cwd); null: a directory of its own for each run.</summary>
     public string? Cwd { get; init; }
 
+    /// <summary>--touch all: every page of every block written once; null: the workload's own pattern. Part of the cell.</summary>
+    public string? Touch { get; init; }
+
+    /// <summary>--settle MS: after the workload freed everything, wait this long and measure what is retained
+    /// again, then after the allocator's release call.</summary>
+    public int? SettleMs { get; init; }
+
     /// <summary>"NAME=v;NAME2=w", the env column and part of the cell key.</summary>
     [JsonIgnore]
     public string EnvText => EnvAssignments.Format(Env);

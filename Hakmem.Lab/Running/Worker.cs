@@ -14,6 +14,8 @@ namespace Hakmem.Lab.Running;
 public static unsafe class Worker
 {
     public const string CommandName = "__worker";
+    /// <summary>--touch all: every page of every block written once (<see cref="RunSpec.Touch"/>).</summary>
+    public const string TouchAll = "all";
     /// <summary>The lab's pid, given to the worker so it can tell it was orphaned before the kernel's
     /// parent-death signal was armed.</summary>
     public const string ParentVariable = "HKLAB_PARENT_PID";
@@ -58,9 +60,10 @@ public static unsafe class Worker
                 var ended = ProgramWorker.Run(spec, exec, backend) with { Ran = workload.CommandLine };
                 return Report(ended, Classifier.ExpectedExitCode(ended));
             }
-            var report = backend.IsHakmem ? RunHakmem(workload, spec.Hakmem)
-                : backend.IsNative ? Measure(workload, NativeAllocator.Load(backend))
-                : Measure(workload, BumpAllocator.Create());
+            if (spec.Touch != null) workload = WithTouch(workload, spec.Touch);
+            var report = backend.IsHakmem ? RunHakmem(workload, spec)
+                : backend.IsNative ? Measure(workload, NativeAllocator.Load(backend), NativeRelease.For(backend), spec)
+                : Measure(workload, BumpAllocator.Create(), null, spec);
             return Report(report with { Ran = workload.CommandLine }, 0);
         }
         catch (Exception e) when (e is WorkloadArgumentException or BackendUnavailableException or ArgumentException)
@@ -92,13 +95,13 @@ public static unsafe class Worker
 
     /// <summary>The workload on a heap of its own, then the audit (the leak count, broken invariants), then
     /// the heap's disposal: the report is complete only once all of that has run.</summary>
-    private static WorkerReport RunHakmem(WorkloadSpec workload, HakmemOptions options)
+    private static WorkerReport RunHakmem(WorkloadSpec workload, RunSpec spec)
     {
-        var heap = new HakmemHeap(options);
+        var heap = new HakmemHeap(spec.Hakmem);
         try
         {
             RouteCounts? warmRoutes = null;
-            var measured = Measure(workload, new HakmemAllocator(heap), () => warmRoutes = heap.Stats().Routes); // peak RSS read before the audit: the lab's own bookkeeping is not the workload's
+            var measured = Measure(workload, new HakmemAllocator(heap), heap.Trim, spec, () => warmRoutes = heap.Stats().Routes); // peak RSS read before the audit: the lab's own bookkeeping is not the workload's
             if (measured.Status is "abort" or "crash") return measured with { Options = heap.Options }; // the heap is not in a state to be walked
             var audit = heap.Audit();
             var stats = heap.Stats();
@@ -119,16 +122,46 @@ public static unsafe class Worker
         }
     }
 
-    /// <summary>Warm-up, then the measured run; the RSS before either is the runtime's floor.</summary>
-    public static WorkerReport Measure<TAlloc>(WorkloadSpec workload, TAlloc allocator, Action? afterWarmup = null) where TAlloc : struct, IAllocator<TAlloc>
+    /// <summary>Warm-up, then the measured run, measured for memory too. The base is the RSS before the
+    /// warm-up (the runtime's floor, the same for every allocator); after the warm-up the peak RSS is reset
+    /// (clear_refs), so the peak is the measured run's: a warm-up whose peak was higher never counts, while
+    /// what the allocator kept from it does (as it would for a program that runs on). After the workload freed
+    /// everything: what is still resident above the base (retained), and with <see cref="RunSpec.SettleMs"/>
+    /// again after an idle wait and after the allocator's own release call.</summary>
+    public static WorkerReport Measure<TAlloc>(WorkloadSpec workload, TAlloc allocator, Action? release, RunSpec spec, Action? afterWarmup = null)
+        where TAlloc : struct, IAllocator<TAlloc>
     {
         long baseRss = CurrentRssKb();
         var warm = workload.Warmup().Run(allocator);
         bool warmFailed = warm.Failure != null || warm.Corruptions > 0 || warm.OutOfMemory;
-        if (!warmFailed) afterWarmup?.Invoke();
-        var result = warmFailed ? warm : workload.Run(allocator);
-        return FromResult(result) with { BaseRssKb = baseRss };
+        if (warmFailed) return FromResult(warm) with { BaseRssKb = baseRss };
+        afterWarmup?.Invoke();
+        bool reset = MemoryProbe.ResetPeak();
+        var before = MemoryProbe.Now();
+        var result = workload.Run(allocator);
+        var used = MemoryProbe.Now() - before;
+        var report = FromResult(result) with
+        {
+            BaseRssKb = baseRss, PeakReset = reset,
+            UserSeconds = MemoryProbe.Round(used.User), SysSeconds = MemoryProbe.Round(used.Sys), MinorFaults = used.MinorFaults, MajorFaults = used.MajorFaults,
+            PeakLiveKb = PeakLive(result) is long live ? (live + 1023) / 1024 : null, PeakLiveExact = PeakLive(result) != null ? PeakLiveExact(result) : null,
+        };
+        if (report.Status != "ok") return report;
+        report = report with { RetainedKb = Math.Max(0, MemoryProbe.RetainedRssKb() - baseRss) };
+        if (spec.SettleMs is int settle and > 0)
+        {
+            Thread.Sleep(settle);
+            long settled = Math.Max(0, MemoryProbe.RetainedRssKb() - baseRss);
+            release?.Invoke();
+            report = report with { RetainedSettledKb = settled, RetainedReleasedKb = Math.Max(0, MemoryProbe.RetainedRssKb() - baseRss) };
+        }
+        return report;
     }
+
+    // The workloads' live-byte count and touch mode are wired here once the workloads provide them.
+    private static long? PeakLive(WorkloadResult r) => null;
+    private static bool PeakLiveExact(WorkloadResult r) => false;
+    private static WorkloadSpec WithTouch(WorkloadSpec w, string touch) => throw new ArgumentException($"--touch {touch}: this build's workloads cannot touch every page");
 
     public static WorkerReport FromResult(WorkloadResult r)
     {

@@ -41,6 +41,17 @@ public sealed record WorkerReport
     public double? SysSeconds { get; init; }
     public long? MinorFaults { get; init; }
     public long? MajorFaults { get; init; }
+    /// <summary>The peak RSS was reset after the warm-up (clear_refs): peak and base are of the measured run alone.</summary>
+    public bool? PeakReset { get; init; }
+    /// <summary>The peak of the bytes the workload had asked for and not yet freed, in KiB (exact, or sampled
+    /// for threads that free each other's blocks).</summary>
+    public long? PeakLiveKb { get; init; }
+    public bool? PeakLiveExact { get; init; }
+    /// <summary>RSS above the base once the workload freed everything, without LazyFree pages: at once, after
+    /// the settle wait, and after the allocator's release call.</summary>
+    public long? RetainedKb { get; init; }
+    public long? RetainedSettledKb { get; init; }
+    public long? RetainedReleasedKb { get; init; }
     /// <summary>exec: how the program ended (the worker itself exits 0 after reporting it).</summary>
     public int? ProgramExitCode { get; init; }
     public int? ProgramSignal { get; init; }

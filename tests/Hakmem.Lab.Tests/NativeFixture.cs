@@ -12,6 +12,10 @@ public static class NativeFixture
     /// <summary>Native/NAME.c built as a shared library; returns its path.</summary>
     public static string Library(string name) => Build(name, $"lib{name}.so", "-shared", "-fPIC");
 
+    /// <summary>Native/NAME.c built as a shared library with one macro defined (-DMACRO=VALUE), named after it.</summary>
+    public static string Library(string name, string macro, string value) =>
+        Build(name, $"lib{name}-{macro.ToLowerInvariant()}{value}.so", "-shared", "-fPIC", $"-D{macro}={value}");
+
     /// <summary>Native/NAME.c built as a program; returns its path.</summary>
     public static string Program(string name) => Build(name, name, "-pthread");
 

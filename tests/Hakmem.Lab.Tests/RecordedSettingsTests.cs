@@ -118,12 +118,12 @@ public class RecordedSettingsTests
     [Fact]
     public void A_worker_refuses_a_spec_member_it_does_not_know_instead_of_dropping_it()
     {
-        string spec = """{"workload":"random_mixed","arguments":["1000","64","1"],"allocator":"hakmem","hakmem":{},"settle_ms":500}""";
+        string spec = """{"workload":"random_mixed","arguments":["1000","64","1"],"allocator":"hakmem","hakmem":{},"a_future_member":500}""";
         var o = Hklab.Run(Worker.CommandName, spec);
         Assert.Equal(2, o.ExitCode);
         var report = WorkerReport.Find(o.Stdout)!;
         Assert.Equal("refused", report.Status);
-        Assert.Contains("settle_ms", report.Message);
+        Assert.Contains("a_future_member", report.Message);
     }
 
     [Fact]

@@ -1,0 +1,84 @@
+using Hakmem.Lab.Results;
+using Hakmem.Lab.Running;
+
+namespace Hakmem.Lab.Compare;
+
+/// <summary>The memory verdict of a cell: its peak RSS above base (a program's own peak RSS; base is the RSS
+/// when the measured run starts), judged like throughput: the ratio after/before (Hodges-Lehmann, unpaired or
+/// paired) with its 90% interval, <c>bigger</c> or <c>smaller</c> only when it is shown beyond the band,
+/// <c>same</c> only when it is shown inside it, each at a false discovery rate of 5% over the cells. The band is
+/// max(threshold, 1 MB / the before median): below a megabyte RSS moves by a page table or a thread stack.
+/// A side without the figure, or the two sides measured differently (the peak reset after the warm-up on
+/// one side only), is <c>unknown</c>, said in its note.</summary>
+public static class MemoryVerdict
+{
+    public const string Bigger = "bigger", Smaller = "smaller", Same = "same", Unknown = "unknown";
+    public const double DefaultThreshold = 0.10;
+    /// <summary>The smallest memory change that counts, whatever the threshold: below a megabyte, RSS moves by
+    /// a page table or a thread stack.</summary>
+    public const double FloorKb = 1024;
+
+    /// <summary>The memory a run took: peak RSS above base for a run that has a base (in-process), the program's
+    /// own peak RSS for a program; null when neither is known. At least 1 KiB (a ratio of logs needs it).</summary>
+    public static double? Kb(RunRecord r) =>
+        r.BaseRssKb != null ? Math.Max(1, r.RssOverBaseKb ?? 0) : r.Workload == "exec" && r.PeakRssKb > 0 ? r.PeakRssKb : null;
+
+    private static bool Finished(RunRecord r) => OutcomeNames.Parse(r.Outcome).Finished();
+
+    /// <summary>Memory verdicts for the cells both sets hold, keyed like <see cref="Comparer"/>'s rows.</summary>
+    public static IReadOnlyDictionary<CellKey, CellComparison> Judge(IReadOnlyDictionary<CellKey, IReadOnlyList<RunRecord>> before,
+        IReadOnlyDictionary<CellKey, IReadOnlyList<RunRecord>> after, double threshold, bool paired)
+    {
+        var tested = new List<(CellKey Key, RatioEstimate Estimate, double Band, double[] B, double[] A)>();
+        var rows = new Dictionary<CellKey, CellComparison>();
+        foreach (var key in before.Keys.Where(after.ContainsKey))
+        {
+            var (b, a) = (before[key].Where(Finished).ToList(), after[key].Where(Finished).ToList());
+            double[] bk = b.Select(Kb).OfType<double>().ToArray(), ak = a.Select(Kb).OfType<double>().ToArray();
+            string? why = bk.Length == 0 || ak.Length == 0 ? "no memory figure on a side (a set from before base RSS was recorded, or no finished run)"
+                : b.Any(r => r.PeakReset == true) != a.Any(r => r.PeakReset == true) ? "measured differently: the peak was reset after the warm-up on one side only (sets of different hklab generations)"
+                : null;
+            if (why != null)
+            {
+                rows[key] = new CellComparison { Memory = Unknown, MemoryNote = why, MemoryBeforeKb = Median(bk), MemoryAfterKb = Median(ak) };
+                continue;
+            }
+            double band = Math.Min(0.99, Math.Max(threshold, FloorKb / Estimators.Median(bk)));
+            RatioEstimate? e;
+            if (paired)
+            {
+                var byRun = b.Where(r => Kb(r) != null).GroupBy(r => r.Run).ToDictionary(g => g.Key, g => Kb(g.First())!.Value);
+                var both = a.Where(r => Kb(r) != null && byRun.ContainsKey(r.Run)).OrderBy(r => r.Run).ToList();
+                e = both.Count >= Comparer.MinSamples
+                    ? SignedRankTest.Estimate(both.Select(r => byRun[r.Run]).ToArray(), both.Select(r => Kb(r)!.Value).ToArray(), band, Comparer.Alpha) : null;
+            }
+            else e = bk.Length >= Comparer.MinSamples && ak.Length >= Comparer.MinSamples ? RatioTest.Estimate(bk, ak, band, Comparer.Alpha) : null;
+            if (e == null)
+            {
+                rows[key] = new CellComparison { Memory = Unknown, MemoryNote = $"fewer than {Comparer.MinSamples} {(paired ? "pairs" : "finished runs a side")} with a memory figure",
+                    MemoryBeforeKb = Median(bk), MemoryAfterKb = Median(ak) };
+                continue;
+            }
+            tested.Add((key, e, band, bk, ak));
+        }
+        double[] qBigger = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PFaster).ToList());
+        double[] qSmaller = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PSlower).ToList());
+        double[] qSame = FalseDiscoveryRate.Adjust(tested.Select(t => t.Estimate.PSame).ToList());
+        for (int i = 0; i < tested.Count; i++)
+        {
+            var (key, e, band, bk, ak) = tested[i];
+            string verdict = qBigger[i] < Comparer.Alpha ? Bigger : qSmaller[i] < Comparer.Alpha ? Smaller : qSame[i] < Comparer.Alpha ? Same : Unknown;
+            string note = verdict == Unknown ? $"the 90% interval {e.Low:0.000}-{e.High:0.000} does not settle the ±{band * 100:0.#}% band" : "";
+            rows[key] = new CellComparison
+            {
+                Memory = verdict, MemoryRatio = Round(e.Ratio), MemoryRatioLow = Round(e.Low), MemoryRatioHigh = Round(e.High),
+                MemoryBeforeKb = Median(bk), MemoryAfterKb = Median(ak), MemoryNote = note,
+            };
+        }
+        return rows;
+    }
+
+    private static double? Median(double[] xs) => xs.Length == 0 ? null : Math.Round(Estimators.Median(xs));
+
+    private static double? Round(double x) => double.IsFinite(x) ? Math.Round(x, 4) : null;
+}

@@ -1,0 +1,127 @@
+using Hakmem.Lab.Compare;
+using Hakmem.Lab.Results;
+
+namespace Hakmem.Lab.Tests;
+
+/// <summary>Memory as a result and a verdict: an allocator that pads its blocks is found bigger, the same
+/// build against itself never is; what an allocator retains after the frees is measured (bump keeps its
+/// peak, hakmem without its large-block cache gives nearly all back); memory over time is sampled.</summary>
+public class MemoryTests
+{
+    [Fact]
+    public void A_malloc_that_pads_every_block_is_found_bigger_by_ab_and_fails_it()
+    {
+        string root = Hklab.TempDir("mem-pad");
+        try
+        {
+            string plain = NativeFixture.Library("padmalloc", "PAD", "0"), padded = NativeFixture.Library("padmalloc", "PAD", "8192");
+            string dir = Path.Combine(root, "ab");
+            var o = Hklab.Run("ab", $"lib:{plain}", $"lib:{padded}", "--workloads", "random_mixed", "--quick", "--runs", "8", "--out", dir);
+            Assert.True(o.ExitCode == 1, o.Stdout + o.Stderr);
+            Assert.Contains("bigger", o.Stderr);
+            var row = Assert.Single(Csv.Read<CellComparison>(Path.Combine(dir, ResultSet.CompareFile)));
+            Assert.Equal(MemoryVerdict.Bigger, row.Memory);
+            Assert.True(row.MemoryRatioLow > 2, $"ratio {row.MemoryRatio} ({row.MemoryRatioLow} - {row.MemoryRatioHigh})");
+            // Off: memory is not judged, and the speed alone does not fail it.
+            var off = Hklab.Run("ab", $"lib:{plain}", $"lib:{padded}", "--workloads", "random_mixed", "--quick", "--runs", "5", "--memory-threshold", "off", "--out", Path.Combine(root, "off"));
+            Assert.True(off.ExitCode is 0 or 1, off.Stdout + off.Stderr); // the padding's memset may make it slower: that is for the speed verdict
+            Assert.Equal("", Assert.Single(Csv.Read<CellComparison>(Path.Combine(root, "off", ResultSet.CompareFile))).Memory);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public void The_same_build_against_itself_is_never_bigger_and_with_enough_runs_the_same()
+    {
+        string root = Hklab.TempDir("mem-same");
+        try
+        {
+            string build = Path.GetDirectoryName(Hklab.Command.FileName)!, dir = Path.Combine(root, "ab");
+            var o = Hklab.Run("ab", build, build, "--quick", "--workloads", "large_mixed", "--allocators", "hakmem,system", "--fast-cap", "64", "--tls-list", "off",
+                "--p0", "on", "--runs", "10", "--out", dir);
+            Assert.True(o.ExitCode is 0 or 1, o.Stdout + o.Stderr);
+            var rows = Csv.Read<CellComparison>(Path.Combine(dir, ResultSet.CompareFile));
+            Assert.All(rows, r => Assert.NotEqual(MemoryVerdict.Bigger, r.Memory));
+            Assert.All(rows, r => Assert.NotEqual(MemoryVerdict.Smaller, r.Memory));
+            Assert.Contains(rows, r => r.Memory == MemoryVerdict.Same);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public void Bump_retains_its_peak_and_hakmem_gives_nearly_everything_back()
+    {
+        string root = Hklab.TempDir("mem-retained");
+        try
+        {
+            string bump = Path.Combine(root, "bump.csv"), hakmem = Path.Combine(root, "hakmem.csv");
+            Assert.Equal(0, Hklab.Run("run", "large_mixed", "3000", "64", "7", "--allocator", "bump", "--settle", "100", "--csv", bump).ExitCode);
+            var b = Assert.Single(RunsCsv.Read(bump));
+            Assert.True(b.RetainedKb >= 0.9 * b.RssOverBaseKb, $"bump retained {b.RetainedKb} KB of {b.RssOverBaseKb} KB above base");
+            Assert.True(b.RetainedReleasedKb >= 0.9 * b.RssOverBaseKb, "bump has nothing to release");
+
+            var o = Hklab.Run("run", "random_mixed", "300000", "65536", "1", "--settle", "100", "--csv", hakmem);
+            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+            var h = Assert.Single(RunsCsv.Read(hakmem));
+            Assert.True(h.RssOverBaseKb > 8192, $"peak above base {h.RssOverBaseKb} KB");
+            Assert.True(h.RetainedKb < 0.25 * h.RssOverBaseKb, $"hakmem retained {h.RetainedKb} KB of {h.RssOverBaseKb} KB above base");
+            Assert.True(h.PeakReset);
+            Assert.Equal(100, h.SettleMs);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
+    public void Memory_over_time_is_sampled_by_the_lab_into_a_file_per_run()
+    {
+        string root = Hklab.TempDir("mem-rss");
+        try
+        {
+            string dir = Path.Combine(root, "set");
+            var o = Hklab.Run(["matrix", "--quick", "--workloads", "large_mixed", "--allocators", "hakmem", "--fast-cap", "64", "--tls-list", "off", "--p0", "on", "--runs", "1", "--rss-every", "5", "--out", dir]);
+            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+            var run = Assert.Single(RunsCsv.Read(Path.Combine(dir, RunsCsv.RunsFile)));
+            var series = RssSeries.Read(dir, run.RunId)!;
+            Assert.True(series.Count >= 3, $"{series.Count} samples");
+            Assert.True(series.Zip(series.Skip(1)).All(p => p.Second.Ms > p.First.Ms));
+            Assert.InRange(series.Max(s => s.RssKb), 10_000, run.PeakRssKb + 4096); // the worker's RSS, never above its peak by more than a sample's lag
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Theory]
+    [InlineData("run random_mixed 10 10 1 --settle 0", "--settle '0' is not valid")]
+    [InlineData("run random_mixed 10 10 1 --settle x", "--settle 'x' is not valid")]
+    [InlineData("run random_mixed 10 10 1 --rss-every 0", "--rss-every '0' is not valid")]
+    [InlineData("run random_mixed 10 10 1 --touch some", "--touch 'some' is not valid: expected own or all")]
+    [InlineData("compare {a} {a} --memory-threshold 150%", "--memory-threshold '150%' is not valid")]
+    [InlineData("compare {a} {a} --memory-threshold lots", "--memory-threshold 'lots' is not valid")]
+    public void Bad_memory_options_are_one_line_and_exit_2(string command, string expected)
+    {
+        string root = Hklab.TempDir("mem-bad");
+        try
+        {
+            string a = Path.Combine(root, "a.csv");
+            RunsCsv.Write(a, [new RunRecord { RunId = "x-1", Workload = "random_mixed", Args = "10 10 1", Allocator = "system", Threads = 1, Run = 1, Outcome = "ok", OpsPerSec = 1 }]);
+            var o = Hklab.RunIn(root, command.Replace("{a}", a).Split(' '));
+            Assert.Equal(2, o.ExitCode);
+            Assert.Contains(expected, Assert.Single(o.Stderr.TrimEnd('\n').Split('\n')));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+}
