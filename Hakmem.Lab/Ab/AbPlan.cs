@@ -22,4 +22,9 @@ public static class AbPlan
             foreach (var c in cells) pairs.Add(new PlannedPair(pairs.Count, c, r, random.Next(2) == 0));
         return pairs;
     }
+
+    /// <summary>One more round of a sequential ab: one pair, run number <paramref name="run"/>, for each cell still
+    /// open, in plan order, each pair's order drawn from <paramref name="random"/> (seeded from the recorded seed).</summary>
+    public static IReadOnlyList<PlannedPair> Round(IReadOnlyList<Cell> open, int run, int firstIndex, Random random) =>
+        open.Select((c, i) => new PlannedPair(firstIndex + i, c, run, random.Next(2) == 0)).ToList();
 }

@@ -25,7 +25,7 @@ public static class ReportCommand
             if (name is RunsCsv.SummaryFile or RunsCsv.SummaryMarkdown or ResultSet.CompareFile || name.EndsWith(".png", StringComparison.Ordinal) || name.EndsWith(".svg", StringComparison.Ordinal))
                 throw new OutputPathException($"'{file}' has the name of a file report writes: rename the runs file (report never writes over its input)");
             using var owner = ResultDirectory.Lock(dir, "hklab report");
-            var charts = Charts.Write(dir, runs, meta?.Threshold);
+            var charts = Charts.Write(dir, runs, meta);
             ResultSet.WriteSummaries(dir, runs, meta, writeMeta: false);
             foreach (var c in charts) Console.WriteLine(c);
             if (ResultSet.MixedBuilds(runs) is { } mixed) Console.Error.WriteLine($"hklab report: more than one build measured this set: {mixed}");

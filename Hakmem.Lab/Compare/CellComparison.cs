@@ -41,6 +41,9 @@ public sealed record CellComparison
     [Name("memory_median_before_kb"), Index(27), Optional] public double? MemoryBeforeKb { get; init; }
     [Name("memory_median_after_kb"), Index(28), Optional] public double? MemoryAfterKb { get; init; }
     [Name("memory_note"), Index(29), Optional] public string MemoryNote { get; init; } = "";
+    /// <summary>Paired runs (ab): the median absolute deviation of the per-pair log ratios, the noise that
+    /// limits the verdict (0.02 is about ±2% per pair).</summary>
+    [Name("pair_spread"), Index(30), Optional] public double? PairSpread { get; init; }
 
     /// <summary>What the gate fails on: slower, less stable, bigger, or (unless allowed) a cell in one set only.</summary>
     public bool IsRegression(bool allowMissing = false) =>

@@ -66,7 +66,11 @@ public static class Comparer
     /// <summary>One interleaved run of two sides (<c>hklab ab</c>): side A is "before", B "after", and the
     /// runs of a cell are paired by their run number (<see cref="SignedRankTest"/> on the pairs whose two
     /// runs both finished).</summary>
-    public static IReadOnlyList<CellComparison> ComparePaired(IReadOnlyList<RunRecord> runs, double threshold, double? memoryThreshold = MemoryVerdict.DefaultThreshold)
+    /// <summary>With <paramref name="sequential"/> (ab --max-runs) the verdicts are <see cref="SequentialRule"/>'s,
+    /// valid however often the cells were looked at, each cell at alpha / cells; the ratio and its interval are
+    /// still the Hodges-Lehmann estimate with the fixed-n Wilcoxon interval, for reading.</summary>
+    public static IReadOnlyList<CellComparison> ComparePaired(IReadOnlyList<RunRecord> runs, double threshold, double? memoryThreshold = MemoryVerdict.DefaultThreshold,
+        bool sequential = false)
     {
         var a = runs.Where(r => r.Side == "A").GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
         var b = runs.Where(r => r.Side == "B").GroupBy(CellKey.Of).ToDictionary(g => g.Key, g => SideOf(g.ToList()));
@@ -75,8 +79,58 @@ public static class Comparer
             var pairs = Pairs(sa, sb);
             return pairs.A.Length >= MinSamples ? SignedRankTest.Estimate(pairs.A, pairs.B, threshold, Alpha) : null;
         }, paired: true);
-        return WithMemory(rows, a, b, memoryThreshold, paired: true);
+        rows = WithMemory(rows, a, b, memoryThreshold, paired: true);
+        var keys = a.Keys.Where(b.ContainsKey).ToDictionary(k => k.ToString());
+        double cellAlpha = Alpha / Math.Max(1, keys.Count);
+        return rows.Select(row =>
+        {
+            if (!keys.TryGetValue(row.Cell, out var key)) return row;
+            var (pa, pb) = Pairs(a[key], b[key]);
+            var d = pa.Zip(pb, (x, y) => Math.Log(y / x)).ToList();
+            row = row with { PairSpread = d.Count > 0 ? Math.Round(SequentialRule.Spread(d), 5) : null };
+            if (sequential)
+            {
+                var j = SequentialRule.Judge(d, threshold, cellAlpha);
+                row = row with
+                {
+                    Verdict = j.Verdict, QSlower = null, QFaster = null, QSame = null,
+                    Note = $"sequential, {d.Count} pairs (e-values: slower {j.ESlower:0.#}, faster {j.EFaster:0.#}, same {j.ESame:0.#}; decided at {1 / cellAlpha:0.#})"
+                        + (j.Decided ? "; a cell that stopped early reports a ratio leaning away from 1" : Undecided(d, threshold)),
+                };
+                if (memoryThreshold is double mt && row.Memory.Length > 0 && MemoryLogRatios(a[key].Runs, b[key].Runs) is { Count: > 0 } md)
+                {
+                    var m = SequentialRule.Judge(md.Select(x => x.LogRatio).ToList(), MemoryBand(mt, md), cellAlpha);
+                    row = row with
+                    {
+                        Memory = m.Verdict switch { Verdicts.Faster => MemoryVerdict.Bigger, Verdicts.Slower => MemoryVerdict.Smaller, Verdicts.Same => MemoryVerdict.Same, _ => MemoryVerdict.Unknown },
+                        MemoryNote = $"sequential, {md.Count} pairs",
+                    };
+                }
+            }
+            else if (row.Verdict == Verdicts.Unknown && d.Count >= 2) row = row with { Note = row.Note + Undecided(d, threshold) };
+            return row;
+        }).OrderBy(SortKey).ThenBy(r => r.Cell, StringComparer.Ordinal).ToList();
     }
+
+    /// <summary>What an undecided cell would take: "; about N pairs would decide it at this noise", or that the
+    /// band is narrower than this noise can resolve.</summary>
+    private static string Undecided(IReadOnlyList<double> d, double threshold) =>
+        SequentialRule.PairsToDecide(d, threshold) is int n
+            ? $"; about {n} pairs would decide it at this noise"
+            : $"; its ratio sits on the edge of the ±{Percent(threshold)} band: no affordable number of pairs resolves it at this noise";
+
+    /// <summary>Per pair (by run number, both finished), log(B memory / A memory).</summary>
+    private static List<(int Run, double LogRatio, double A)> MemoryLogRatios(IReadOnlyList<RunRecord> a, IReadOnlyList<RunRecord> b)
+    {
+        var bByRun = b.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && MemoryVerdict.Kb(r) != null).GroupBy(r => r.Run).ToDictionary(g => g.Key, g => MemoryVerdict.Kb(g.First())!.Value);
+        return a.Where(r => OutcomeNames.Parse(r.Outcome).Finished() && MemoryVerdict.Kb(r) != null && bByRun.ContainsKey(r.Run)).OrderBy(r => r.Run)
+            .Select(r => (r.Run, Math.Log(bByRun[r.Run] / MemoryVerdict.Kb(r)!.Value), MemoryVerdict.Kb(r)!.Value)).ToList();
+    }
+
+    /// <summary>The memory band: the threshold, or the 1 MB floor over A's median of the first pairs (fixed early,
+    /// so that the band does not move with the data it judges).</summary>
+    private static double MemoryBand(double threshold, IReadOnlyList<(int Run, double LogRatio, double A)> pairs) =>
+        Math.Min(0.99, Math.Max(threshold, MemoryVerdict.FloorKb / Estimators.Median(pairs.Take(MinSamples).Select(p => p.A).ToList())));
 
     /// <summary>The throughputs of the pairs (same run number) whose two runs both finished.</summary>
     public static (double[] A, double[] B) Pairs(IReadOnlyList<RunRecord> a, IReadOnlyList<RunRecord> b) => Pairs(SideOf(a), SideOf(b));
@@ -166,12 +220,25 @@ public static class Comparer
             note = inside || beyond
                 ? $"not significant after the false discovery rate adjustment over {cells} cells"
                 : $"the 90% interval {Format(e.Low)}-{Format(e.High)} reaches across the ±{Percent(threshold)} band";
+            note += RunsToDecide(e, threshold);
         }
         return new CellComparison
         {
             Verdict = verdict, Ratio = Round(e.Ratio), RatioLow = Round(e.Low), RatioHigh = Round(e.High),
             QSlower = Math.Round(qSlower, 5), QFaster = Math.Round(qFaster, 5), QSame = Math.Round(qSame, 5), Note = note,
         };
+    }
+
+    /// <summary>For an unknown cell: how many runs (pairs) would narrow its interval enough, from the interval's
+    /// width (it shrinks as 1 / sqrt(n)) and the estimate's distance to the nearest band edge.</summary>
+    private static string RunsToDecide(RatioEstimate e, double threshold)
+    {
+        if (!double.IsFinite(e.Low) || !double.IsFinite(e.High) || e.Low <= 0) return "";
+        double est = Math.Log(e.Ratio), half = (Math.Log(e.High) - Math.Log(e.Low)) / 2;
+        double gap = Math.Min(Math.Abs(est - Math.Log(1 - threshold)), Math.Abs(est - Math.Log(1 + threshold)));
+        if (gap < (Math.Log(1 + threshold) - Math.Log(1 - threshold)) / 100) return $"; its ratio sits on the edge of the band: no affordable number of runs resolves it at this noise";
+        double factor = Math.Pow(half / gap, 2);
+        return factor <= 1 ? "" : $"; about {factor:0.#} times as many runs would decide it at this noise";
     }
 
     private static CellComparison Untested(Side b, Side a, bool paired)

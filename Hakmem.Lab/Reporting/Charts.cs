@@ -12,14 +12,14 @@ public static class Charts
 {
     public const int Width = 1200, Height = 600;
 
-    public static IReadOnlyList<string> Write(string dir, IReadOnlyList<RunRecord> runs, double? threshold = null)
+    public static IReadOnlyList<string> Write(string dir, IReadOnlyList<RunRecord> runs, ResultMeta? meta = null)
     {
         var files = new List<string>();
         if (runs.Any(r => r.Side.Length > 0))
         {
             // An interleaved comparison (hklab ab): the paired ratio B/A of every cell, per workload.
             foreach (var family in runs.GroupBy(r => $"{r.Workload} {r.Args}").OrderBy(g => g.Key, StringComparer.Ordinal))
-                files.AddRange(Save(dir, $"ab-{Slug(family.Key)}", PairedRatios(family.Key, family.ToList(), threshold ?? 0.05)));
+                files.AddRange(Save(dir, $"ab-{Slug(family.Key)}", PairedRatios(family.Key, family.ToList(), meta)));
         }
         foreach (var family in runs.GroupBy(Family).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
@@ -126,10 +126,11 @@ public static class Charts
 
     /// <summary>hklab ab: per cell the ratio B/A of the paired runs with its 90% interval, and the threshold band
     /// around 1 (outside it and clear of it: slower or faster; inside and clear: same).</summary>
-    private static Plot PairedRatios(string family, IReadOnlyList<RunRecord> runs, double threshold)
+    private static Plot PairedRatios(string family, IReadOnlyList<RunRecord> runs, ResultMeta? meta)
     {
+        double threshold = meta?.Threshold ?? ResultSet.DefaultThreshold;
         var plot = new Plot();
-        var rows = Compare.Comparer.ComparePaired(runs, threshold).OrderBy(c => c.Cell, StringComparer.Ordinal).ToList();
+        var rows = (ResultSet.Paired(runs, meta) ?? []).OrderBy(c => c.Cell, StringComparer.Ordinal).ToList();
         var labels = new List<string>();
         for (int i = 0; i < rows.Count; i++)
         {

@@ -35,6 +35,10 @@ public sealed record ResultMeta
     public double? Threshold { get; init; }
     /// <summary>hklab ab: the memory verdict's threshold as given ("10%", or "off").</summary>
     public string MemoryThreshold { get; init; } = "10%";
+    /// <summary>hklab ab --max-runs: pairs were added while cells were undecided, up to this many a cell (and
+    /// --max-time); the verdicts are the sequential rule's.</summary>
+    public int? MaxRuns { get; init; }
+    public string? MaxTime { get; init; }
     /// <summary>For a partial set: what is missing, in words.</summary>
     public string Gaps { get; init; } = "";
     /// <summary>"2/4" for a shard, empty for a whole matrix; merged sets list their shards.</summary>

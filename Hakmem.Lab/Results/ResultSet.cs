@@ -32,7 +32,8 @@ public static class ResultSet
         if (!runs.Any(r => r.Side.Length > 0)) return null;
         try
         {
-            return Comparer.ComparePaired(runs, meta?.Threshold ?? DefaultThreshold, Cli.MemoryOptions.ParseMemoryThreshold(meta?.MemoryThreshold ?? "10%"));
+            return Comparer.ComparePaired(runs, meta?.Threshold ?? DefaultThreshold, Cli.MemoryOptions.ParseMemoryThreshold(meta?.MemoryThreshold ?? "10%"),
+                sequential: meta?.MaxRuns != null);
         }
         catch (ArgumentException)
         {

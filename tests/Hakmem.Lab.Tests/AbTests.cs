@@ -223,6 +223,40 @@ public class AbTests
     }
 
     [Fact]
+    public void A_sequential_ab_adds_pairs_only_while_a_cell_is_undecided_and_says_what_it_cost()
+    {
+        string root = Hklab.TempDir("ab-seq");
+        try
+        {
+            string fast = NativeFixture.Library("padmalloc", "PAD", "0"), slow = NativeFixture.Library("slowmalloc");
+            string dir = Path.Combine(root, "slower");
+            // B spins a microsecond in every malloc and free: several times slower, found within 8 pairs.
+            var o = Hklab.Run("ab", $"lib:{fast}", $"lib:{slow}", "--workloads", "random_mixed", "--quick", "--runs", "5", "--max-runs", "30",
+                "--memory-threshold", "off", "--out", dir);
+            Assert.Equal(1, o.ExitCode);
+            Assert.Contains("ab: round 6: 1 of 1 cells undecided", o.Stdout);
+            var row = Assert.Single(Csv.Read<CellComparison>(Path.Combine(dir, ResultSet.CompareFile)));
+            Assert.Equal(Verdicts.Slower, row.Verdict);
+            Assert.Contains("sequential", row.Note);
+            int pairs = RunsCsv.Read(Path.Combine(dir, RunsCsv.RunsFile)).Count / 2;
+            Assert.InRange(pairs, 6, 12); // it stopped once decided, far below --max-runs
+            Assert.Equal(30, ResultMeta.Read(dir)!.MaxRuns);
+            Assert.NotNull(row.PairSpread);
+
+            // The same library on both sides with a budget too small to decide: undecided, and --require-decided fails it.
+            var same = Hklab.Run("ab", $"lib:{fast}", $"lib:{fast}", "--workloads", "random_mixed", "--quick",
+                "--runs", "5", "--max-runs", "6", "--threshold", "0.5%", "--memory-threshold", "off", "--require-decided", "--out", Path.Combine(root, "same"));
+            Assert.Equal(1, same.ExitCode);
+            Assert.Contains("still undecided (--require-decided)", same.Stderr);
+            Assert.Equal(12, RunsCsv.Read(Path.Combine(root, "same", RunsCsv.RunsFile)).Count);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void The_refusal_of_an_existing_set_names_only_options_ab_has()
     {
         string root = Hklab.TempDir("ab-existing");
@@ -275,6 +309,10 @@ public class AbTests
     [InlineData("ab . /etc", "is neither a git checkout of hklab nor a build directory")]
     [InlineData("ab . . --runs 0", "--runs '0' is not valid")]
     [InlineData("ab . . --threshold 2", "--threshold '2' is not valid")]
+    [InlineData("ab . . --runs 5 --max-runs 3", "--max-runs 3 is below --runs 5")]
+    [InlineData("ab . . --max-runs 30 --max-time soon", "--max-time 'soon' is not valid")]
+    [InlineData("ab . . --max-time 30m", "--max-time applies with --max-runs")]
+    [InlineData("ab . . --memory-threshold 0", "--memory-threshold '0' is not valid")]
     public void Bad_sides_and_options_are_one_line_and_exit_2_before_anything_is_built(string command, string expected)
     {
         string cwd = Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
