@@ -49,6 +49,8 @@ public sealed class MatrixOptions
     public Option<string?> Touch { get; } = MemoryOptions.TouchOption();
     public Option<int?> Settle { get; } = MemoryOptions.SettleOption();
     public Option<int?> RssEvery { get; } = MemoryOptions.RssEveryOption();
+    public Option<int?> Repeat { get; } = MemoryOptions.RepeatOption();
+    public Option<bool> Pin { get; } = MemoryOptions.PinOption();
     public Option<string?> Cwd { get; } = new("--cwd")
     {
         Description = "exec: the programs' working directory (default: a directory of its own for each run, kept with a failed run's evidence)",
@@ -59,7 +61,7 @@ public sealed class MatrixOptions
 
     public void AddTo(Command command)
     {
-        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick, Exec, Env, OpsRegex, Cwd, Touch, Settle, RssEvery }) command.Options.Add(o);
+        foreach (Option o in new Option[] { Workloads, Allocators, FastCap, TlsList, P0, Threads, Runs, Timeout, Quick, Exec, Env, OpsRegex, Cwd, Touch, Settle, RssEvery, Repeat, Pin }) command.Options.Add(o);
     }
 
     /// <summary>The definition the options give; ArgumentException names a bad value.</summary>
@@ -82,7 +84,7 @@ public sealed class MatrixOptions
             r.GetValue(Runs) ?? (quick ? MatrixDefinition.QuickRuns : defaultRuns), quick, HakmemOptions.FromEnvironment())
         {
             Envs = envs, OpsRegex = regex, Ambient = AmbientSettings.CaptureProcess(), Cwd = WorkingDirectory(r.GetValue(Cwd)),
-            Touch = MemoryOptions.ParseTouch(r.GetValue(Touch)), SettleMs = r.GetValue(Settle),
+            Touch = MemoryOptions.ParseTouch(r.GetValue(Touch)), SettleMs = r.GetValue(Settle), Repeat = r.GetValue(Repeat), Pin = r.GetValue(Pin) ? true : null,
         };
         ThreadsAxis(r.GetValue(Threads), bases);
         return def;

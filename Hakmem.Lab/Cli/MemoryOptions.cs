@@ -3,8 +3,8 @@ using System.Globalization;
 
 namespace Hakmem.Lab.Cli;
 
-/// <summary>The options of memory studies, shared by run, matrix and ab: --touch, --settle, --rss-every; and
-/// compare's and ab's --memory-threshold.</summary>
+/// <summary>The options of how a run is measured, shared by run, matrix and ab: --touch, --settle, --rss-every,
+/// --repeat, --pin; and compare's and ab's --memory-threshold.</summary>
 public static class MemoryOptions
 {
     public static Option<string?> TouchOption() => new("--touch")
@@ -26,6 +26,15 @@ public static class MemoryOptions
     {
         Description = "smallest relative change of peak RSS above base that counts (default 10%, and never below 1 MB); 'off' judges no memory",
         DefaultValueFactory = _ => "10%",
+    };
+
+    public static Option<int?> RepeatOption() =>
+        NumberOption.Int("--repeat", "in-process workloads: run the measured part this many times in one process (after one warm-up); the run's figure is "
+            + "the median repetition, each recorded; part of the cell", 2, 1000, "K");
+
+    public static Option<bool> PinOption() => new("--pin")
+    {
+        Description = "pin each worker's threads to as many CPUs as the workload has threads (when there are that many); part of the cell",
     };
 
     /// <summary>--touch: null for the workloads' own pattern, "all" for every page.</summary>

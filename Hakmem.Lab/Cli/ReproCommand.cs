@@ -93,6 +93,9 @@ public static class ReproCommand
             if (eq > 0) env[pair[..eq]] = pair[(eq + 1)..];
         }
         var args = r.Workload == "exec" ? [r.Args] : r.Args.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        return new RunSpec(r.Workload, args, allocator, options) { Env = env };
+        return new RunSpec(r.Workload, args, allocator, options)
+        {
+            Env = env, Touch = r.Touch.Length > 0 ? r.Touch : null, Repeat = r.Repeat, Pin = r.Pin == "on" ? true : null, SettleMs = r.SettleMs,
+        };
     }
 }

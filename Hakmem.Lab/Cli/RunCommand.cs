@@ -32,6 +32,8 @@ public static class RunCommand
         var touch = MemoryOptions.TouchOption();
         var settle = MemoryOptions.SettleOption();
         var rssEvery = MemoryOptions.RssEveryOption();
+        var repeat = MemoryOptions.RepeatOption();
+        var pin = MemoryOptions.PinOption();
         var cwd = new Option<string?>("--cwd") { Description = "--exec: the program's working directory (default: a directory of its own for each run)", HelpName = "dir" };
         var threads = NumberOption.Int("--threads", "override the workload's thread count", 1, 1024);
         threads.Aliases.Add("-t");
@@ -49,7 +51,7 @@ public static class RunCommand
             + "  hklab run --exec './larson_hakmem 2 8 128 1024 1 12345 4' --allocator lib:./libhakmem.so --runs 20");
         cmd.Arguments.Add(workload);
         cmd.Arguments.Add(args);
-        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, cwd, touch, settle, rssEvery, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, cwd, touch, settle, rssEvery, repeat, pin, threads, runs, timeout, csv, force }) cmd.Options.Add(o);
         knobs.AddTo(cmd);
 
         cmd.SetAction((r, cancel) => CommandGuard.Run("run", async () =>
@@ -82,6 +84,8 @@ public static class RunCommand
                 Cwd = spec is ExecWorkload ? MatrixOptions.WorkingDirectory(r.GetValue(cwd)) : null,
                 Touch = spec is ExecWorkload ? null : MemoryOptions.ParseTouch(r.GetValue(touch)),
                 SettleMs = spec is ExecWorkload ? null : r.GetValue(settle),
+                Repeat = spec is ExecWorkload ? null : r.GetValue(repeat),
+                Pin = spec is ExecWorkload || !r.GetValue(pin) ? null : true,
             };
             var limit = TimeSpan.FromSeconds(r.GetValue(timeout) ?? DefaultTimeout(spec));
             if (spec is ExecWorkload program) ProgramPath.Check(program.Template);

@@ -44,6 +44,9 @@ public sealed record MatrixDefinition(
     /// <summary>In-process workloads: --touch all (null: each workload's own pattern) and --settle's wait.</summary>
     public string? Touch { get; init; }
     public int? SettleMs { get; init; }
+    /// <summary>In-process workloads: --repeat and --pin.</summary>
+    public int? Repeat { get; init; }
+    public bool? Pin { get; init; }
 
     /// <summary>The settings of the lab's environment (<see cref="AmbientSettings"/>): each joins the env of the
     /// cells it changes, under the axes' own values.</summary>
@@ -109,7 +112,7 @@ public sealed record MatrixDefinition(
                         : [HakmemOptions.Default];
                     foreach (var spec in specs)
                         foreach (var o in configs)
-                            cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, backend.SpecName, o) { Env = env, OpsRegex = exec ? OpsRegex : null, Cwd = exec ? Cwd : null, Touch = exec ? null : Touch, SettleMs = exec ? null : SettleMs }, spec));
+                            cells.Add(new Cell(cells.Count, new RunSpec(spec.Name, spec.Arguments, backend.SpecName, o) { Env = env, OpsRegex = exec ? OpsRegex : null, Cwd = exec ? Cwd : null, Touch = exec ? null : Touch, SettleMs = exec ? null : SettleMs, Repeat = exec ? null : Repeat, Pin = exec ? null : Pin }, spec));
                 }
             }
         }

@@ -3,10 +3,12 @@ namespace Hakmem.Lab.Results;
 /// <summary>What makes two runs the same experiment: the workload command line, the allocator and every
 /// knob. Runs of one cell are samples of one distribution; compare matches cells by this key.</summary>
 public sealed record CellKey(string Workload, string Args, string Allocator, int? FastCap, string TlsSll, string TlsList, string P0,
-    string Guards, long? MaxMb, int Threads, string Inject, string Env = "", long? LargeCacheMb = null, int? LargeDecayMs = null, string Touch = "")
+    string Guards, long? MaxMb, int Threads, string Inject, string Env = "", long? LargeCacheMb = null, int? LargeDecayMs = null, string Touch = "",
+    int? Repeat = null, string Pin = "")
 {
     public static CellKey Of(RunRecord r) =>
-        new(r.Workload, r.Args, r.Allocator, r.FastCap, r.TlsSll, r.TlsList, r.P0, r.Guards, r.MaxMb, r.Threads, r.Inject, r.Env, r.LargeCacheMb, r.LargeDecayMs, r.Touch);
+        new(r.Workload, r.Args, r.Allocator, r.FastCap, r.TlsSll, r.TlsList, r.P0, r.Guards, r.MaxMb, r.Threads, r.Inject, r.Env, r.LargeCacheMb, r.LargeDecayMs, r.Touch,
+            r.Repeat, r.Pin);
 
     /// <summary>The key of a run spec: the one place knobs become columns (empty for other allocators).</summary>
     public static CellKey For(Running.RunSpec spec, Hakmem.Workloads.WorkloadSpec workload)
@@ -27,7 +29,9 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
             spec.EnvText,
             hk ? o.LargeCacheBytes >> 20 : null,
             hk ? o.LargeCacheDecayMs : null,
-            spec.Touch ?? "");
+            spec.Touch ?? "",
+            spec.Repeat,
+            spec.Pin == true ? "on" : "");
     }
 
     /// <summary>Knobs as words: "fast_cap=64 tls_sll=on tls_list=off p0=on" (empty for other allocators).</summary>
@@ -47,6 +51,8 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
             if (LargeCacheMb is long cache && cache != HakmemOptions.Default.LargeCacheBytes >> 20) parts.Add($"large_cache_mb={cache}");
             if (LargeDecayMs is int decay && decay != HakmemOptions.Default.LargeCacheDecayMs) parts.Add($"large_decay_ms={decay}");
             if (Touch.Length > 0) parts.Add($"touch={Touch}");
+            if (Repeat is int rep) parts.Add($"repeat={rep}");
+            if (Pin.Length > 0) parts.Add($"pin={Pin}");
             if (Env.Length > 0) parts.Add($"env {Env}");
             return string.Join(' ', parts);
         }

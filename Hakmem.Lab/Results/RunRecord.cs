@@ -88,6 +88,14 @@ public sealed record RunRecord
     [Name("retained_released_kb"), Index(50), Optional] public long? RetainedReleasedKb { get; init; }
     [Name("settle_ms"), Index(51), Optional] public int? SettleMs { get; init; }
 
+    /// <summary>--repeat: the measured part run this many times in one process (empty: once); part of the cell.
+    /// <c>repetitions</c> holds each repetition's throughput ("a;b;c"); ops_per_sec is their median.</summary>
+    [Name("repeat"), Index(52), Optional] public int? Repeat { get; init; }
+    [Name("repetitions"), Index(53), Optional] public string Repetitions { get; init; } = "";
+    /// <summary>--pin: "on" (part of the cell); <c>pinned</c> the CPUs the worker ran on, or why it was not pinned.</summary>
+    [Name("pin"), Index(54), Optional] public string Pin { get; init; } = "";
+    [Name("pinned"), Index(55), Optional] public string Pinned { get; init; } = "";
+
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
 }
@@ -149,6 +157,10 @@ public static class RunRecords
             RetainedSettledKb = r.Report?.RetainedSettledKb,
             RetainedReleasedKb = r.Report?.RetainedReleasedKb,
             SettleMs = spec.SettleMs,
+            Repeat = k.Repeat,
+            Repetitions = r.Report?.Repetitions is { } reps ? string.Join(';', reps.Select(x => Math.Round(x, 1).ToString(System.Globalization.CultureInfo.InvariantCulture))) : "",
+            Pin = k.Pin,
+            Pinned = r.Report?.Pinned ?? "",
         };
     }
 }

@@ -65,5 +65,8 @@ public sealed record SummaryRecord
     [Name("retained_settled_kb_median"), Index(47), Optional] public double? RetainedSettledMedianKb { get; init; }
     [Name("retained_released_kb_median"), Index(48), Optional] public double? RetainedReleasedMedianKb { get; init; }
 
-    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env, LargeCacheMb, LargeDecayMs, Touch);
+    [Name("repeat"), Index(49), Optional] public int? Repeat { get; init; }
+    [Name("pin"), Index(50), Optional] public string Pin { get; init; } = "";
+
+    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env, LargeCacheMb, LargeDecayMs, Touch, Repeat, Pin);
 }

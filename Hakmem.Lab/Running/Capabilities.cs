@@ -40,6 +40,8 @@ public static class Capabilities
             At("2026-12-01T22:31:29Z"), s => Hakmem(s) && s.Hakmem.LargeCacheDecayMs != HakmemOptions.Default.LargeCacheDecayMs),
         new("spec:cwd", "a program's working directory (--cwd)", null, null, s => s.Cwd != null),
         new("spec:touch", "every page of every block written once (--touch all)", null, null, s => s.Touch != null),
+        new("spec:repeat", "the measured part repeated in one process (--repeat)", null, null, s => s.Repeat != null),
+        new("spec:pin", "the worker's threads pinned to CPUs (--pin)", null, null, s => s.Pin == true),
         new("spec:settle_ms", "the retained memory after an idle wait and a release call (--settle)", null, null, s => s.SettleMs != null),
         // Not asked of a cell: what a build of this generation does for every run.
         new("report:options", "the worker reports the options it ran with, and refuses a spec it cannot read whole", null, null, _ => false),

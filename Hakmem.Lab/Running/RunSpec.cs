@@ -28,6 +28,15 @@ public sealed record RunSpec(
     /// <summary>--touch all: every page of every block written once; null: the workload's own pattern. Part of the cell.</summary>
     public string? Touch { get; init; }
 
+    /// <summary>--repeat K: the measured part run K times in the process (after one warm-up); the run's figure is
+    /// the median of the repetitions, each recorded. Part of the cell: warm repetitions measure something else
+    /// than a first one, and a process that runs K times fails more often than one that runs once.</summary>
+    public int? Repeat { get; init; }
+
+    /// <summary>--pin: the worker's threads pinned to as many CPUs as the workload has threads (when there are
+    /// that many), so that the scheduler does not move them mid-run. Part of the cell.</summary>
+    public bool? Pin { get; init; }
+
     /// <summary>--settle MS: after the workload freed everything, wait this long and measure what is retained
     /// again, then after the allocator's release call.</summary>
     public int? SettleMs { get; init; }

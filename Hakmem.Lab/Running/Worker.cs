@@ -61,10 +61,11 @@ public static unsafe class Worker
                 return Report(ended, Classifier.ExpectedExitCode(ended));
             }
             if (spec.Touch != null) workload = WithTouch(workload, spec.Touch);
+            string? pinned = spec.Pin == true ? CpuPinning.Pin(workload.Threads) : null;
             var report = backend.IsHakmem ? RunHakmem(workload, spec)
                 : backend.IsNative ? Measure(workload, NativeAllocator.Load(backend), NativeRelease.For(backend), spec)
                 : Measure(workload, BumpAllocator.Create(), null, spec);
-            return Report(report with { Ran = workload.CommandLine }, 0);
+            return Report(report with { Ran = workload.CommandLine, Pinned = pinned }, 0);
         }
         catch (Exception e) when (e is WorkloadArgumentException or BackendUnavailableException or ArgumentException)
         {
@@ -139,10 +140,19 @@ public static unsafe class Worker
         bool reset = MemoryProbe.ResetPeak();
         var before = MemoryProbe.Now();
         var result = workload.Run(allocator);
+        var repetitions = new List<double> { result.OpsPerSecond };
+        for (int k = 1; k < (spec.Repeat ?? 1) && result.Failure == null && result.Corruptions == 0 && !result.OutOfMemory; k++)
+        {
+            var next = workload.Run(allocator);
+            repetitions.Add(next.OpsPerSecond);
+            // The run's figure is the median repetition; its ops and seconds are all the repetitions'.
+            result = next with { Ops = result.Ops + next.Ops, Seconds = result.Seconds + next.Seconds };
+        }
         var used = MemoryProbe.Now() - before;
         var report = FromResult(result) with
         {
             BaseRssKb = baseRss, PeakReset = reset,
+            OpsPerSec = repetitions.Count > 1 ? Median(repetitions) : result.OpsPerSecond, Repetitions = repetitions.Count > 1 ? repetitions : null,
             UserSeconds = MemoryProbe.Round(used.User), SysSeconds = MemoryProbe.Round(used.Sys), MinorFaults = used.MinorFaults, MajorFaults = used.MajorFaults,
             PeakLiveKb = PeakLive(result) is long live ? (live + 1023) / 1024 : null, PeakLiveExact = PeakLive(result) != null ? PeakLiveExact(result) : null,
         };
@@ -156,6 +166,12 @@ public static unsafe class Worker
             report = report with { RetainedSettledKb = settled, RetainedReleasedKb = Math.Max(0, MemoryProbe.RetainedRssKb() - baseRss) };
         }
         return report;
+    }
+
+    private static double Median(List<double> xs)
+    {
+        var s = xs.Order().ToArray();
+        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
 
     // The workloads' live-byte count and touch mode are wired here once the workloads provide them.

@@ -41,6 +41,10 @@ public sealed record WorkerReport
     public double? SysSeconds { get; init; }
     public long? MinorFaults { get; init; }
     public long? MajorFaults { get; init; }
+    /// <summary>--repeat: every repetition's throughput, in the order they ran.</summary>
+    public IReadOnlyList<double>? Repetitions { get; init; }
+    /// <summary>--pin: the CPUs the worker ran on ("0-1"), or why it was not pinned.</summary>
+    public string? Pinned { get; init; }
     /// <summary>The peak RSS was reset after the warm-up (clear_refs): peak and base are of the measured run alone.</summary>
     public bool? PeakReset { get; init; }
     /// <summary>The peak of the bytes the workload had asked for and not yet freed, in KiB (exact, or sampled
