@@ -156,7 +156,7 @@ public sealed record AllocTest(int ThreadCount, long Iterations) : WorkloadSpec
         {
             for (uint i = 0; i < items && ok; i++)
                 if (bins[i].Ptr != null) ok = FreeChecked(ref a, bins + i, done, monitor);
-            if (ok) a.Free(bins);
+            if (ok) a.Free(bins, binBytes);
         }
         allocator = a;
         return done;
@@ -189,7 +189,7 @@ public sealed record AllocTest(int ThreadCount, long Iterations) : WorkloadSpec
             if (*(ulong*)(p + i) != word) return Overwritten(monitor, op, p, size, i);
         for (; i < size; i++)
             if (p[i] != (byte)size) return Overwritten(monitor, op, p, size, i);
-        a.Free(p);
+        a.Free(p, size);
         bin->Ptr = null;
         return true;
     }

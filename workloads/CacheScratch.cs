@@ -47,7 +47,7 @@ public sealed record CacheScratch(int ThreadCount, int Iterations, int ObjectSiz
             WorkerThreads.RunAttached(allocator, 0, monitor, (ref TAlloc main, int _) =>
             {
                 foreach (var s in handed)
-                    if (s.Block != 0) main.Free((void*)s.Block);
+                    if (s.Block != 0) main.Free((void*)s.Block, BlockTag.SizeOf(s.Id));
             });
             return monitor.Result(0, 0);
         }
@@ -65,7 +65,7 @@ public sealed record CacheScratch(int ThreadCount, int Iterations, int ObjectSiz
             return;
         }
         BlockTag.Poison(p, handed.Id);
-        allocator.Free(p);
+        allocator.Free(p, BlockTag.SizeOf(handed.Id));
         handed.Block = 0;
     }
 }

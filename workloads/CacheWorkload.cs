@@ -76,7 +76,7 @@ public abstract record CacheWorkload(int ThreadCount, int Iterations, int Object
                 monitor.OverwrittenFill(written, obj, size, "a byte read back is not the one just written");
                 break; // left allocated: another holder may still use it
             }
-            a.Free(obj);
+            a.Free(obj, size);
             written += perObject;
         }
         allocator = a;

@@ -69,7 +69,7 @@ public sealed record GlibcSimple(int Size, int Iterations) : WorkloadSpec
                     else ops += AllBatches(ref main, arr, size, monitor);
                 }
             }
-            main.Free(arr);
+            main.Free(arr, MaxBatch * (nuint)sizeof(void*));
         });
         double seconds = clock.Elapsed.TotalSeconds;
         return monitor.Result(ops, seconds) with { Original = new OriginalFigure("time", seconds, "s") };
@@ -102,7 +102,7 @@ public sealed record GlibcSimple(int Size, int Iterations) : WorkloadSpec
                 if (p == null)
                 {
                     monitor.OutOfMemory();
-                    FreeFrom(ref a, arr, 0, i);
+                    FreeFrom(ref a, arr, 0, i, size);
                     allocator = a;
                     return done;
                 }
@@ -118,7 +118,7 @@ public sealed record GlibcSimple(int Size, int Iterations) : WorkloadSpec
                     allocator = a;
                     return done;
                 }
-                a.Free(arr[i]);
+                a.Free(arr[i], size);
             }
             for (int i = n - 1; i >= n / 2; i--)
             {
@@ -128,7 +128,7 @@ public sealed record GlibcSimple(int Size, int Iterations) : WorkloadSpec
                     allocator = a;
                     return done;
                 }
-                a.Free(arr[i]);
+                a.Free(arr[i], size);
             }
             done += n;
         }
@@ -136,8 +136,8 @@ public sealed record GlibcSimple(int Size, int Iterations) : WorkloadSpec
         return done;
     }
 
-    private static unsafe void FreeFrom<TAlloc>(ref TAlloc a, void** arr, int from, int to) where TAlloc : struct, IAllocator<TAlloc>
+    private static unsafe void FreeFrom<TAlloc>(ref TAlloc a, void** arr, int from, int to, nuint size) where TAlloc : struct, IAllocator<TAlloc>
     {
-        for (int i = from; i < to; i++) a.Free(arr[i]);
+        for (int i = from; i < to; i++) a.Free(arr[i], size);
     }
 }

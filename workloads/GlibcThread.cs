@@ -86,10 +86,12 @@ public sealed record GlibcThread(int ThreadCount, double Seconds) : WorkloadSpec
     {
         TAlloc a = allocator;
         var slotArray = GC.AllocateArray<nint>(WorkingSet, pinned: true);
+        var sizeArray = GC.AllocateArray<uint>(WorkingSet, pinned: true); // each slot's block size, for the sized free
         long iterations = 0;
         int sizeState = 0, offsetState = 0;
         bool intact = true;
         fixed (nint* slots = slotArray)
+        fixed (uint* slotSizes = sizeArray)
         fixed (uint* sizes = sizeTable)
         fixed (ushort* offsets = offsetTable)
         {
@@ -97,7 +99,8 @@ public sealed record GlibcThread(int ThreadCount, double Seconds) : WorkloadSpec
             {
                 if (++offsetState == OffsetCount) offsetState = 0;
                 if (++sizeState == SizeCount) sizeState = 0;
-                nint* slot = slots + offsets[offsetState];
+                int at = offsets[offsetState];
+                nint* slot = slots + at;
                 uint size = sizes[sizeState];
                 byte* old = (byte*)*slot;
                 if (old != null)
@@ -108,10 +111,11 @@ public sealed record GlibcThread(int ThreadCount, double Seconds) : WorkloadSpec
                         intact = false;
                         break;
                     }
-                    a.Free(old);
+                    a.Free(old, slotSizes[at]);
                 }
                 byte* p = (byte*)a.Alloc(size);
                 *slot = (nint)p;
+                slotSizes[at] = size;
                 if (p == null)
                 {
                     monitor.OutOfMemory();
@@ -131,7 +135,7 @@ public sealed record GlibcThread(int ThreadCount, double Seconds) : WorkloadSpec
                         monitor.OverwrittenFill(iterations, p, 4, "its first 4 bytes are no longer 0, 1, 2, 3");
                         break;
                     }
-                    a.Free(p);
+                    a.Free(p, slotSizes[i]);
                 }
             }
         }

@@ -11,11 +11,14 @@ public unsafe interface IAllocator<TSelf> where TSelf : struct, IAllocator<TSelf
     void DetachThread();
     /// <summary>A block of at least <paramref name="size"/> bytes, or null when out of memory.</summary>
     void* Alloc(nuint size);
-    void Free(void* p);
+    /// <summary>C's free_sized: <paramref name="size"/> is what the block was asked for (the workloads know it).
+    /// The lab's live-byte count takes it from here; an allocator may ignore it, as free does.</summary>
+    void Free(void* p, nuint size);
 
-    /// <summary>C realloc: the block at <paramref name="p"/> resized to <paramref name="size"/> bytes, its
-    /// contents kept up to the smaller of the two sizes (it may move); a null <paramref name="p"/> allocates.
+    /// <summary>C realloc: the block at <paramref name="p"/> (asked for <paramref name="oldSize"/> bytes) resized
+    /// to <paramref name="size"/> bytes, its contents kept up to the smaller of the two sizes (it may move); a null
+    /// <paramref name="p"/> allocates.
     /// Null when out of memory, and <paramref name="p"/> then stays valid. Every backend has its own; the
     /// default refuses, so that a wrapper made for a workload that never reallocates needs none.</summary>
-    void* Realloc(void* p, nuint size) => throw new NotSupportedException($"{typeof(TSelf).Name} does not reallocate");
+    void* Realloc(void* p, nuint oldSize, nuint size) => throw new NotSupportedException($"{typeof(TSelf).Name} does not reallocate");
 }

@@ -82,7 +82,7 @@ public sealed record LargeMixed(long Cycles, int WorkingSet, ulong Seed, int Min
                         break;
                     }
                     BlockTag.Poison(p, slot->Id);
-                    a.Free(p);
+                    a.Free(p, BlockTag.SizeOf(slot->Id));
                     slot->Block = 0;
                 }
                 else

@@ -167,7 +167,7 @@ public sealed record Larson(double Seconds, int MinSize, int MaxSize, int Chunks
                         break;
                     }
                     BlockTag.Poison(p, victim->Id);
-                    a.Free(p);
+                    a.Free(p, BlockTag.SizeOf(victim->Id));
                     victim->Block = 0;
                 }
                 nuint size = minSize + FastRandom.Below(rng.Next(), range);

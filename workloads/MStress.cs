@@ -101,7 +101,8 @@ public sealed record MStress(int ThreadCount, int Scale, int Iterations) : Workl
         long allocs = 100L * Scale * (tid % 8 + 1), retain = allocs / 2, ops = 0;
         void** data = null;
         long dataSize = 0, dataTop = 0, retainTop = 0;
-        void** retained = (void**)a.Alloc((nuint)(retain * sizeof(void*)));
+        nuint retainedBytes = (nuint)(retain * sizeof(void*));
+        void** retained = (void**)a.Alloc(retainedBytes);
         if (retained == null)
         {
             monitor.OutOfMemory();
@@ -121,7 +122,7 @@ public sealed record MStress(int ThreadCount, int Scale, int Iterations) : Workl
                     allocs--;
                     if (dataTop >= dataSize)
                     {
-                        void** grown = (void**)a.Realloc(data, (nuint)((dataSize + DataGrowth) * sizeof(void*)));
+                        void** grown = (void**)a.Realloc(data, (nuint)(dataSize * sizeof(void*)), (nuint)((dataSize + DataGrowth) * sizeof(void*)));
                         if (grown == null)
                         {
                             monitor.OutOfMemory();
@@ -173,8 +174,8 @@ public sealed record MStress(int ThreadCount, int Scale, int Iterations) : Workl
                 if (data[i] != null && (ok = FreeItems(ref a, data[i], ops, monitor))) ops++;
             if (ok)
             {
-                a.Free(retained);
-                if (data != null) a.Free(data);
+                a.Free(retained, retainedBytes);
+                if (data != null) a.Free(data, (nuint)(dataSize * sizeof(void*)));
                 ops += data != null ? 2 : 1;
             }
         }
@@ -221,7 +222,7 @@ public sealed record MStress(int ThreadCount, int Scale, int Iterations) : Workl
                 return false;
             }
         }
-        a.Free(block);
+        a.Free(block, (nuint)(items * sizeof(ulong)));
         return true;
     }
 }

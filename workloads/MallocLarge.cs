@@ -51,6 +51,7 @@ public sealed record MallocLarge(int Iterations) : WorkloadSpec
         TAlloc a = allocator;
         var rng = new FastRandom(42);
         var buffers = new nint[Buffers];
+        var sizes = new nuint[Buffers]; // each buffer's size, for the sized free
         long done = 0;
         bool ok = true;
         for (int i = 0; i < Iterations && ok && !monitor.StopRequested; i++)
@@ -64,15 +65,16 @@ public sealed record MallocLarge(int Iterations) : WorkloadSpec
                 break;
             }
             Unsafe.InitBlockUnaligned(p, 0, (uint)size);
-            ok = FreeChecked(ref a, (void*)buffers[slot], done, monitor);
+            ok = FreeChecked(ref a, (void*)buffers[slot], sizes[slot], done, monitor);
             buffers[slot] = (nint)p;
+            sizes[slot] = size;
             done++;
         }
         if (ok && !monitor.Corrupted)
         {
             for (int i = 0; i < Buffers && ok; i++)
             {
-                ok = FreeChecked(ref a, (void*)buffers[i], done, monitor);
+                ok = FreeChecked(ref a, (void*)buffers[i], sizes[i], done, monitor);
                 buffers[i] = 0;
             }
         }
@@ -81,7 +83,7 @@ public sealed record MallocLarge(int Iterations) : WorkloadSpec
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe bool FreeChecked<TAlloc>(ref TAlloc a, void* p, long op, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
+    private static unsafe bool FreeChecked<TAlloc>(ref TAlloc a, void* p, nuint size, long op, WorkloadMonitor monitor) where TAlloc : struct, IAllocator<TAlloc>
     {
         if (p == null) return true;
         if (*(ulong*)p != 0)
@@ -89,7 +91,7 @@ public sealed record MallocLarge(int Iterations) : WorkloadSpec
             monitor.OverwrittenFill(op, p, 8, "its first word is no longer zero");
             return false;
         }
-        a.Free(p);
+        a.Free(p, size);
         return true;
     }
 }

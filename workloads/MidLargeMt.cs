@@ -178,7 +178,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
                     else
                     {
                         BlockTag.Poison(p, slot->Id);
-                        a.Free(p);
+                        a.Free(p, BlockTag.SizeOf(slot->Id));
                     }
                 }
                 else
@@ -216,7 +216,7 @@ public sealed record MidLargeMt(int ThreadCount, long Cycles, int WorkingSet, ul
                 return;
             }
             BlockTag.Poison(p, tag);
-            a.Free(p);
+            a.Free(p, size);
             p = next;
         }
     }

@@ -49,7 +49,7 @@ public sealed record RandomMixed(long Cycles, int WorkingSet, ulong Seed) : Work
                         break;
                     }
                     BlockTag.Poison(p, slot->Id);
-                    a.Free(p);
+                    a.Free(p, BlockTag.SizeOf(slot->Id));
                     slot->Block = 0;
                 }
                 else

@@ -196,7 +196,7 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
             ticks += Stopwatch.GetTimestamp() - start;
         }
         Meet(ref a, index, Iterations, round, ref ops, ref ticks);
-        if (!monitor.Corrupted) a.Free(pointers);
+        if (!monitor.Corrupted) a.Free(pointers, pointersBytes);
         round.Ops[index] = ops;
         round.Ticks[index] = ticks;
     }
@@ -291,7 +291,7 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
         ulong* pointers = batch == null ? null : (ulong*)a.Alloc((nuint)allocCount * sizeof(ulong));
         if (pointers == null)
         {
-            if (batch != null) a.Free(batch);
+            if (batch != null) a.Free(batch, (nuint)sizeof(Batch));
             monitor.OutOfMemory();
             return null;
         }
@@ -325,8 +325,8 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
                 ops++;
             }
             Batch* next = batch->Next;
-            a.Free(batch->Pointers);
-            a.Free(batch);
+            a.Free(batch->Pointers, (nuint)batch->Count * sizeof(ulong));
+            a.Free(batch, (nuint)sizeof(Batch));
             ops += 2;
             batch = next;
         }
@@ -386,7 +386,7 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
             monitor.OverwrittenFill(op, p, (nuint)expected, $"its first 4 bytes hold {seen}, not its size");
             return false;
         }
-        a.Free(p);
+        a.Free(p, (nuint)expected);
         return true;
     }
 

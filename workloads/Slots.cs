@@ -57,7 +57,7 @@ public sealed class Slots(int count)
                 return;
             }
             BlockTag.Poison(p, Items[i].Id);
-            a.Free(p);
+            a.Free(p, BlockTag.SizeOf(Items[i].Id));
             Items[i].Block = 0;
         }
     }

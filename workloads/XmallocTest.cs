@@ -154,17 +154,18 @@ public sealed record XmallocTest(int Workers, double Seconds, int ObjectSize) : 
                 int i = 0;
                 for (; i < ObjectsPerBatch; i++)
                 {
-                    nuint size = ObjectSize > 0 ? (nuint)ObjectSize : sizes[FastRandom.Below(rng.Next(), mixed)];
+                    uint s = ObjectSize > 0 ? 0 : FastRandom.Below(rng.Next(), mixed);
+                    nuint size = ObjectSize > 0 ? (nuint)ObjectSize : sizes[s];
                     byte* p = (byte*)a.Alloc(size);
                     if (p == null) break;
                     Unsafe.InitBlockUnaligned(p, (byte)i, (uint)Math.Min(size, FillLimit));
-                    objects[i] = p;
+                    objects[i] = Tagged(p, s);
                 }
                 if (i < ObjectsPerBatch)
                 {
                     monitor.OutOfMemory();
-                    while (--i >= 0) a.Free(objects[i]);
-                    a.Free(batch);
+                    while (--i >= 0) a.Free(Untagged(objects[i]), SizeOf(objects[i]));
+                    a.Free(batch, BatchBytes);
                     break;
                 }
                 queue.Enqueue(batch);
@@ -200,20 +201,31 @@ public sealed record XmallocTest(int Workers, double Seconds, int ObjectSize) : 
         long n = 0;
         for (int i = 0; i < ObjectsPerBatch; i++)
         {
-            byte* p = (byte*)objects[i];
+            byte* p = (byte*)Untagged(objects[i]);
             if (!HeadIs(p, head, (byte)i))
             {
                 monitor.OverwrittenFill(op + i, p, head, $"object {i} of its batch no longer starts with {(byte)i}");
                 allocator = a;
                 return -1;
             }
-            a.Free(p);
+            a.Free(p, SizeOf(objects[i]));
             n++;
         }
-        a.Free(batch);
+        a.Free(batch, BatchBytes);
         allocator = a;
         return n;
     }
+
+    /// <summary>A batch's object with its size's index in the mixed sizes in the pointer's top byte (user
+    /// addresses stay below 2^56): the sized free needs it, and the original's batch has no room for it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void* Tagged(void* p, uint sizeIndex) => (void*)((ulong)p | ((ulong)sizeIndex << 56));
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void* Untagged(void* tagged) => (void*)((ulong)tagged & 0x00FF_FFFF_FFFF_FFFFUL);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private unsafe nuint SizeOf(void* tagged) => ObjectSize > 0 ? (nuint)ObjectSize : MixedSizes[(int)((ulong)tagged >> 56)];
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static unsafe bool HeadIs(byte* p, uint bytes, byte value)

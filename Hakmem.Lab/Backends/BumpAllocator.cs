@@ -55,10 +55,10 @@ public unsafe struct BumpAllocator : IAllocator<BumpAllocator>
         return p + HeaderBytes;
     }
 
-    public void Free(void* p) { }
+    public void Free(void* p, nuint size) { }
 
     /// <summary>A new block with the old one's contents (up to the smaller size): bump never reuses memory.</summary>
-    public void* Realloc(void* p, nuint size)
+    public void* Realloc(void* p, nuint oldSize, nuint size)
     {
         if (p == null) return Alloc(size);
         void* q = Alloc(size);

@@ -11,6 +11,6 @@ public readonly unsafe struct HakmemAllocator(HakmemHeap heap, HakmemThread thre
     public HakmemAllocator AttachThread() => new(heap, heap.ForThisThread());
     public void DetachThread() => thread.Release();
     public void* Alloc(nuint size) => thread.Alloc(size);
-    public void Free(void* p) => thread.Free(p);
-    public void* Realloc(void* p, nuint size) => thread.Realloc(p, size);
+    public void Free(void* p, nuint size) => thread.Free(p);
+    public void* Realloc(void* p, nuint oldSize, nuint size) => thread.Realloc(p, size);
 }

@@ -21,8 +21,8 @@ public readonly unsafe struct NativeAllocator : IAllocator<NativeAllocator>
     public NativeAllocator AttachThread() => this;
     public void DetachThread() { }
     public void* Alloc(nuint size) => _malloc(size);
-    public void Free(void* p) => _free(p);
-    public void* Realloc(void* p, nuint size) => _realloc(p, size);
+    public void Free(void* p, nuint size) => _free(p);
+    public void* Realloc(void* p, nuint oldSize, nuint size) => _realloc(p, size);
 
     /// <summary>Loads the library of <paramref name="backend"/> (never a substitute): throws
     /// <see cref="BackendUnavailableException"/> naming the Debian package when it is missing, the loader's

@@ -69,7 +69,7 @@ public unsafe class AllocFreeBenchmarks
         {
             byte* p = (byte*)a.Alloc(size);
             *p = 1;
-            a.Free(p);
+            a.Free(p, size);
         }
         allocator = a;
     }
@@ -85,7 +85,7 @@ public unsafe class AllocFreeBenchmarks
                 *p = 1;
                 b[i] = (nint)p;
             }
-            for (int i = 0; i < Operations; i++) a.Free((void*)b[i]);
+            for (int i = 0; i < Operations; i++) a.Free((void*)b[i], size);
         }
         allocator = a;
     }

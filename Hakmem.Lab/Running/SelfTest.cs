@@ -116,7 +116,7 @@ public static unsafe class SelfTest
         public OverlappingAllocator AttachThread() => this;
         public void DetachThread() { }
         public void* Alloc(nuint size) => (void*)(Interlocked.Add(ref _next[0], 8) - 8);
-        public void Free(void* p) { }
+        public void Free(void* p, nuint size) { }
     }
 
     /// <summary>Frees every 100th block twice.</summary>
@@ -126,10 +126,10 @@ public static unsafe class SelfTest
         public DoubleFreeingAllocator AttachThread() => new(inner.AttachThread());
         public void DetachThread() => inner.DetachThread();
         public void* Alloc(nuint size) => inner.Alloc(size);
-        public void Free(void* p)
+        public void Free(void* p, nuint size)
         {
-            inner.Free(p);
-            if (++_frees % 100 == 0) inner.Free(p);
+            inner.Free(p, size);
+            if (++_frees % 100 == 0) inner.Free(p, size);
         }
     }
 }

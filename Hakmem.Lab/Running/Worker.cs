@@ -60,7 +60,6 @@ public static unsafe class Worker
                 var ended = ProgramWorker.Run(spec, exec, backend) with { Ran = workload.CommandLine };
                 return Report(ended, Classifier.ExpectedExitCode(ended));
             }
-            if (spec.Touch != null) workload = WithTouch(workload, spec.Touch);
             string? pinned = spec.Pin == true ? CpuPinning.Pin(workload.Threads) : null;
             var report = backend.IsHakmem ? RunHakmem(workload, spec)
                 : backend.IsNative ? Measure(workload, NativeAllocator.Load(backend), NativeRelease.For(backend), spec)
@@ -133,17 +132,21 @@ public static unsafe class Worker
         where TAlloc : struct, IAllocator<TAlloc>
     {
         long baseRss = CurrentRssKb();
-        var warm = workload.Warmup().Run(allocator);
+        var touch = spec.Touch == "all" ? TouchMode.All : TouchMode.Own;
+        WorkloadResult warm;
+        using (var warmLive = new LiveBytes()) warm = RunCounted(workload.Warmup(), allocator, warmLive, touch); // the measured run's code, warmed
+
         bool warmFailed = warm.Failure != null || warm.Corruptions > 0 || warm.OutOfMemory;
         if (warmFailed) return FromResult(warm) with { BaseRssKb = baseRss };
         afterWarmup?.Invoke();
+        using var live = new LiveBytes();
         bool reset = MemoryProbe.ResetPeak();
         var before = MemoryProbe.Now();
-        var result = workload.Run(allocator);
+        var result = RunCounted(workload, allocator, live, touch);
         var repetitions = new List<double> { result.OpsPerSecond };
         for (int k = 1; k < (spec.Repeat ?? 1) && result.Failure == null && result.Corruptions == 0 && !result.OutOfMemory; k++)
         {
-            var next = workload.Run(allocator);
+            var next = RunCounted(workload, allocator, live, touch);
             repetitions.Add(next.OpsPerSecond);
             // The run's figure is the median repetition; its ops and seconds are all the repetitions'.
             result = next with { Ops = result.Ops + next.Ops, Seconds = result.Seconds + next.Seconds };
@@ -154,7 +157,7 @@ public static unsafe class Worker
             BaseRssKb = baseRss, PeakReset = reset,
             OpsPerSec = repetitions.Count > 1 ? Median(repetitions) : result.OpsPerSecond, Repetitions = repetitions.Count > 1 ? repetitions : null,
             UserSeconds = MemoryProbe.Round(used.User), SysSeconds = MemoryProbe.Round(used.Sys), MinorFaults = used.MinorFaults, MajorFaults = used.MajorFaults,
-            PeakLiveKb = PeakLive(result) is long live ? (live + 1023) / 1024 : null, PeakLiveExact = PeakLive(result) != null ? PeakLiveExact(result) : null,
+            PeakLiveKb = (live.Peak + 1023) / 1024, PeakLiveExact = live.Exact,
         };
         if (report.Status != "ok") return report;
         report = report with { RetainedKb = Math.Max(0, MemoryProbe.RetainedRssKb() - baseRss) };
@@ -168,16 +171,15 @@ public static unsafe class Worker
         return report;
     }
 
+    /// <summary>The workload on the allocator wrapped to count its live bytes, compiled for the touch mode.</summary>
+    private static WorkloadResult RunCounted<TAlloc>(WorkloadSpec workload, TAlloc allocator, LiveBytes live, TouchMode touch) where TAlloc : struct, IAllocator<TAlloc> =>
+        touch == TouchMode.All ? workload.Run(new LiveCounting<TAlloc, TouchAll>(allocator, live)) : workload.Run(new LiveCounting<TAlloc, TouchOwn>(allocator, live));
+
     private static double Median(List<double> xs)
     {
         var s = xs.Order().ToArray();
         return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
     }
-
-    // The workloads' live-byte count and touch mode are wired here once the workloads provide them.
-    private static long? PeakLive(WorkloadResult r) => null;
-    private static bool PeakLiveExact(WorkloadResult r) => false;
-    private static WorkloadSpec WithTouch(WorkloadSpec w, string touch) => throw new ArgumentException($"--touch {touch}: this build's workloads cannot touch every page");
 
     public static WorkerReport FromResult(WorkloadResult r)
     {

@@ -101,6 +101,36 @@ public class MemoryTests
         }
     }
 
+    [Fact]
+    public void The_one_slot_MiB_cell_holds_exactly_1024_KB_live_and_glibc_with_every_page_touched_costs_about_one_byte_per_byte()
+    {
+        string root = Hklab.TempDir("mem-live");
+        try
+        {
+            string one = Path.Combine(root, "one.csv"), cal = Path.Combine(root, "cal.csv");
+            var o = Hklab.Run("run", "large_mixed", "20000", "1", "7", "1048576", "1048576", "--csv", one);
+            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+            var r = Assert.Single(RunsCsv.Read(one));
+            Assert.Equal(1024, r.PeakLiveKb);
+            Assert.True(r.PeakLiveExact);
+
+            // glibc with a fixed mmap threshold below every block: each block is its own mapping, every page
+            // written once: the peak RSS above base is the live bytes, page-rounded.
+            var c = Hklab.Run("run", "large_mixed", "600", "32", "7", "262144", "1048576", "--allocator", "system", "--touch", "all",
+                "--env", "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072", "--runs", "3", "--csv", cal);
+            Assert.True(c.ExitCode == 0, c.Stdout + c.Stderr);
+            var rows = RunsCsv.Read(cal);
+            Assert.All(rows, x => Assert.Equal("all", x.Touch));
+            var overheads = rows.Select(x => (double)x.RssOverBaseKb!.Value / x.PeakLiveKb!.Value).Order().ToArray();
+            Assert.InRange(overheads[1], 0.9, 1.3);
+            Assert.Contains("overhead median", c.Stdout);
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
     [Theory]
     [InlineData("run random_mixed 10 10 1 --settle 0", "--settle '0' is not valid")]
     [InlineData("run random_mixed 10 10 1 --settle x", "--settle 'x' is not valid")]

@@ -16,19 +16,19 @@ public class ReallocTests
         try
         {
             nuint[] sizes = [24, 100, 5000, 200_000, 300_000, 40];
-            byte* p = (byte*)a.Realloc(null, sizes[0]);
+            byte* p = (byte*)a.Realloc(null, 0, sizes[0]);
             Assert.True(p != null, "realloc of null allocates");
             for (nuint i = 0; i < sizes[0]; i++) p[i] = (byte)(i * 7 + 1);
             for (int k = 1; k < sizes.Length; k++)
             {
                 nuint kept = Math.Min(sizes[k - 1], sizes[k]);
-                p = (byte*)a.Realloc(p, sizes[k]);
+                p = (byte*)a.Realloc(p, sizes[k - 1], sizes[k]);
                 Assert.True(p != null, $"realloc to {sizes[k]}");
                 for (nuint i = 0; i < kept; i++)
                     Assert.True(p[i] == (byte)(i * 7 + 1), $"byte {i} lost by the realloc from {sizes[k - 1]} to {sizes[k]} bytes");
                 for (nuint i = kept; i < sizes[k]; i++) p[i] = (byte)(i * 7 + 1);
             }
-            a.Free(p);
+            a.Free(p, sizes[^1]);
         }
         finally
         {
@@ -45,8 +45,8 @@ public class ReallocTests
         try
         {
             void* p = a.Alloc(1000);
-            Assert.True(p == a.Realloc(p, 900), "a shrink within the block keeps it");
-            a.Free(p);
+            Assert.True(p == a.Realloc(p, 1000, 900), "a shrink within the block keeps it");
+            a.Free(p, 900);
         }
         finally
         {

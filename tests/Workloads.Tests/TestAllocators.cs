@@ -5,11 +5,24 @@ using Hakmem.Workloads;
 namespace Hakmem.Workloads.Tests;
 
 /// <summary>A checking allocator over NativeMemory: records every live block with the thread that
-/// allocated it, refuses frees of blocks it did not hand out, and counts frees by another thread.</summary>
+/// allocated it and the size asked, refuses frees of blocks it did not hand out or that name another size,
+/// and counts frees by another thread.</summary>
 public sealed unsafe class Ledger
 {
-    public readonly ConcurrentDictionary<nint, int> Live = new();
+    public readonly ConcurrentDictionary<nint, (int Owner, nuint Size)> Live = new();
     public long Allocs, Frees, Reallocs, CrossThreadFrees, Attaches, Detaches;
+    /// <summary>The bytes asked for and not yet freed, and their peak, counted under a lock: the reference the
+    /// lab's own count (LiveBytes) is held to.</summary>
+    public long LiveBytes, PeakLiveBytes;
+
+    public void Moved(long bytes)
+    {
+        lock (Errors)
+        {
+            LiveBytes += bytes;
+            PeakLiveBytes = Math.Max(PeakLiveBytes, LiveBytes);
+        }
+    }
     public readonly ConcurrentQueue<string> Errors = new();
 }
 
@@ -27,27 +40,36 @@ public readonly unsafe struct CheckingAllocator(Ledger ledger) : IAllocator<Chec
     public void* Alloc(nuint size)
     {
         void* p = NativeMemory.Alloc(Math.Max(size, 1));
-        ledger.Live[(nint)p] = Environment.CurrentManagedThreadId;
+        ledger.Live[(nint)p] = (Environment.CurrentManagedThreadId, size);
+        ledger.Moved((long)size);
         Interlocked.Increment(ref ledger.Allocs);
         return p;
     }
 
-    public void Free(void* p)
+    public void Free(void* p, nuint size)
     {
-        if (!ledger.Live.TryRemove((nint)p, out int owner)) ledger.Errors.Enqueue($"free of 0x{(nint)p:x}, not live");
-        else if (owner != Environment.CurrentManagedThreadId) Interlocked.Increment(ref ledger.CrossThreadFrees);
+        if (!ledger.Live.TryRemove((nint)p, out var block)) ledger.Errors.Enqueue($"free of 0x{(nint)p:x}, not live");
+        else
+        {
+            if (block.Size != size) ledger.Errors.Enqueue($"free of 0x{(nint)p:x} as {size} bytes, asked as {block.Size}");
+            ledger.Moved(-(long)block.Size);
+            if (block.Owner != Environment.CurrentManagedThreadId) Interlocked.Increment(ref ledger.CrossThreadFrees);
+        }
         Interlocked.Increment(ref ledger.Frees);
         NativeMemory.Free(p);
     }
 
     /// <summary>A realloc of null counts as an allocation (its block is freed later), one of a live block
     /// as neither: the block moves.</summary>
-    public void* Realloc(void* p, nuint size)
+    public void* Realloc(void* p, nuint oldSize, nuint size)
     {
         if (p == null) Interlocked.Increment(ref ledger.Allocs);
-        else if (!ledger.Live.TryRemove((nint)p, out _)) ledger.Errors.Enqueue($"realloc of 0x{(nint)p:x}, not live");
+        else if (!ledger.Live.TryRemove((nint)p, out var block)) ledger.Errors.Enqueue($"realloc of 0x{(nint)p:x}, not live");
+        else if (block.Size != oldSize) ledger.Errors.Enqueue($"realloc of 0x{(nint)p:x} as {oldSize} bytes, asked as {block.Size}");
+        else ledger.Moved(-(long)block.Size);
         void* q = NativeMemory.Realloc(p, Math.Max(size, 1));
-        ledger.Live[(nint)q] = Environment.CurrentManagedThreadId;
+        ledger.Moved((long)size);
+        ledger.Live[(nint)q] = (Environment.CurrentManagedThreadId, size);
         Interlocked.Increment(ref ledger.Reallocs);
         return q;
     }
@@ -64,8 +86,8 @@ public readonly unsafe struct SlowDetachAllocator(CheckingAllocator inner, int c
         inner.DetachThread();
     }
     public void* Alloc(nuint size) => inner.Alloc(size);
-    public void Free(void* p) => inner.Free(p);
-    public void* Realloc(void* p, nuint size) => inner.Realloc(p, size);
+    public void Free(void* p, nuint size) => inner.Free(p, size);
+    public void* Realloc(void* p, nuint oldSize, nuint size) => inner.Realloc(p, oldSize, size);
 }
 
 /// <summary>Hands out the previous block again every <c>every</c> allocations (when it is big enough for
@@ -89,8 +111,8 @@ public readonly unsafe struct OverlappingAllocator(CheckingAllocator inner, long
         return p;
     }
 
-    public void Free(void* p) { }
-    public void* Realloc(void* p, nuint size) => inner.Realloc(p, size);
+    public void Free(void* p, nuint size) { }
+    public void* Realloc(void* p, nuint oldSize, nuint size) => inner.Realloc(p, oldSize, size);
 }
 
 /// <summary>Returns null after <c>limit</c> allocations.</summary>
@@ -99,8 +121,8 @@ public readonly unsafe struct LimitedAllocator(CheckingAllocator inner, long[] c
     public LimitedAllocator AttachThread() => new(inner.AttachThread(), count, limit);
     public void DetachThread() => inner.DetachThread();
     public void* Alloc(nuint size) => Interlocked.Increment(ref count[0]) > limit ? null : inner.Alloc(size);
-    public void Free(void* p) => inner.Free(p);
-    public void* Realloc(void* p, nuint size) => Interlocked.Increment(ref count[0]) > limit ? null : inner.Realloc(p, size);
+    public void Free(void* p, nuint size) => inner.Free(p, size);
+    public void* Realloc(void* p, nuint oldSize, nuint size) => Interlocked.Increment(ref count[0]) > limit ? null : inner.Realloc(p, oldSize, size);
 }
 
 /// <summary>Throws from Free after a while, as an allocator check would.</summary>
@@ -109,13 +131,13 @@ public readonly unsafe struct ThrowingAllocator(CheckingAllocator inner, long[] 
     public ThrowingAllocator AttachThread() => new(inner.AttachThread(), count);
     public void DetachThread() => inner.DetachThread();
     public void* Alloc(nuint size) => inner.Alloc(size);
-    public void Free(void* p)
+    public void Free(void* p, nuint size)
     {
         if (Interlocked.Increment(ref count[0]) == 500) throw new InvalidOperationException("allocator check failed (test)");
-        inner.Free(p);
+        inner.Free(p, size);
     }
 
-    public void* Realloc(void* p, nuint size) => inner.Realloc(p, size);
+    public void* Realloc(void* p, nuint oldSize, nuint size) => inner.Realloc(p, oldSize, size);
 }
 
 /// <summary>What <see cref="TwiceHandingAllocator"/> remembers: the last block it allocated, and the one it
@@ -160,7 +182,7 @@ public readonly unsafe struct TwiceHandingAllocator(CheckingAllocator inner, Twi
         return p;
     }
 
-    public void Free(void* p)
+    public void Free(void* p, nuint size)
     {
         lock (state)
         {
@@ -170,16 +192,17 @@ public readonly unsafe struct TwiceHandingAllocator(CheckingAllocator inner, Twi
                 for (nuint i = 0; i < Math.Min(state.DuplicateSize, 16); i++) ((byte*)p)[i] = (byte)(i % 2 == 0 ? 0xA5 : 0x5A);
                 return;
             }
+            if ((nint)p == state.Duplicate) size = state.DuplicateSize; // the block as the ledger knows it
         }
-        inner.Free(p);
+        inner.Free(p, size);
     }
 
-    public void* Realloc(void* p, nuint size)
+    public void* Realloc(void* p, nuint oldSize, nuint size)
     {
         lock (state)
         {
             if ((nint)p == state.Last) state.LastLive = false;
         }
-        return inner.Realloc(p, size);
+        return inner.Realloc(p, oldSize, size);
     }
 }
