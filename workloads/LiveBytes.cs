@@ -145,12 +145,12 @@ public readonly struct TouchAll : ITouch
 /// and the touch mode, so the JIT compiles it into each workload per backend: the allocator and a pointer to the
 /// thread's counter are all it holds (it stays in registers), and the count is an add, a compare and two stores
 /// per call.</summary>
-public readonly unsafe struct LiveCounting<TAlloc, TTouch> : IAllocator<LiveCounting<TAlloc, TTouch>>
+public unsafe struct LiveCounting<TAlloc, TTouch> : IAllocator<LiveCounting<TAlloc, TTouch>>
     where TAlloc : struct, IAllocator<TAlloc>
     where TTouch : struct, ITouch
 {
     private const int PageSize = 4096;
-    private readonly TAlloc _inner;
+    private TAlloc _inner; // not readonly: an allocator may be a mutable struct (bump's chunk), changed by its calls
     private readonly long* _slot; // [0] live bytes, [1] their peak, [2] the LiveBytes (GCHandle) that owns it
 
     private LiveCounting(TAlloc inner, long* slot)
