@@ -95,7 +95,8 @@ public sealed record GlibcThread(int ThreadCount, double Seconds) : WorkloadSpec
         fixed (uint* sizes = sizeTable)
         fixed (ushort* offsets = offsetTable)
         {
-            while (!monitor.StopRequested)
+            // At least one iteration: a thread the scheduler started after the time was up still counts one.
+            do
             {
                 if (++offsetState == OffsetCount) offsetState = 0;
                 if (++sizeState == SizeCount) sizeState = 0;
@@ -123,7 +124,7 @@ public sealed record GlibcThread(int ThreadCount, double Seconds) : WorkloadSpec
                 }
                 CountingBytes.Fill(p, size);
                 iterations++;
-            }
+            } while (!monitor.StopRequested);
             if (intact && !monitor.Corrupted)
             {
                 for (int i = 0; i < WorkingSet; i++)
