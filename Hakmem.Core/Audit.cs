@@ -120,7 +120,7 @@ public sealed unsafe partial class HakmemHeap
                 liveBlocks += live;
                 liveBytes += bytes;
             }
-            var (largeBlocks, largeBytes, _, _, _, _, _) = _large.Counts();
+            var (largeBlocks, largeBytes, _, _, _, _, _, _) = _large.Counts();
             return new HeapAudit(liveBlocks + largeBlocks, liveBytes + largeBytes, violations, classes, largeBlocks, largeBytes);
         }
     }

@@ -29,6 +29,7 @@ public sealed unsafe partial class HakmemHeap
                 return cached;
             }
         }
+        _large.MakeRoom(bytes);
         if (!Reserve(bytes))
         {
             _budget.Refused();

@@ -54,6 +54,28 @@ public unsafe class LargeCacheTests
     }
 
     [Fact]
+    public void A_miss_gives_back_the_oldest_cached_mappings_while_the_cache_holds_more_than_its_allowance()
+    {
+        using var heap = new HakmemHeap();
+        // 40 MiB cached (above the 32 MiB allowance of a heap with little live): 8 MiB blocks, the oldest first.
+        var blocks = Enumerable.Range(0, 5).Select(_ => (nint)heap.Alloc(8 * MiB)).ToList();
+        foreach (var p in blocks) heap.Free((void*)p);
+        Assert.Equal(40L * MiB, heap.Stats().LargeCachedBytes);
+        void* c = heap.Alloc(5 * MiB); // another class: a miss
+        var s = heap.Stats();
+        Assert.Equal(1, s.LargeCacheEvicted); // one 8 MiB mapping covers the 5 MiB asked; the cache is at 32 MiB
+        Assert.Equal(32L * MiB, s.LargeCachedBytes);
+        void* d = heap.Alloc(6 * MiB); // another miss: the cache is within its allowance, nothing more goes
+        Assert.Equal(1, heap.Stats().LargeCacheEvicted);
+        var left = Enumerable.Range(0, 4).Select(_ => (nint)heap.Alloc(8 * MiB)).ToList();
+        Assert.DoesNotContain(blocks[0], left); // the oldest went back; the four newer serve their class
+        Assert.Equal(blocks.Skip(1).OrderBy(x => x), left.OrderBy(x => x));
+        heap.Free(c);
+        heap.Free(d);
+        foreach (var p in left) heap.Free((void*)p);
+    }
+
+    [Fact]
     public void Blocks_of_different_classes_do_not_share_mappings_and_every_size_fits_its_mapping()
     {
         using var heap = new HakmemHeap();
