@@ -55,7 +55,7 @@ public static class BisectOutput
             {
                 Commit = p.Commit.Hash, Position = p.Commit.Position, Runs = p.Runs.Count, Subject = p.Commit.Subject,
                 BuildSeconds = p.Build is { Cached: false } b ? Math.Round(b.BuildTime.TotalSeconds, 2) : null,
-                Note = Role(p, result) + (p.Skip != null ? (Role(p, result).Length > 0 ? "; " : "") + p.Skip : ""),
+                Note = Role(p, result, runner.Probes.Count - 1) + (p.Skip != null ? (Role(p, result, runner.Probes.Count - 1).Length > 0 ? "; " : "") + p.Skip : ""),
             };
             if (result.Mode == BisectMode.Crash)
             {
@@ -87,10 +87,12 @@ public static class BisectOutput
 
     private static double? Round(double? x) => x is double v && double.IsFinite(v) ? Math.Round(v, 4) : null;
 
-    private static string Role(Probe p, BisectResult r)
+    private static string Role(Probe p, BisectResult r, int last)
     {
         var roles = new List<string>();
         if (p.Commit.Position == 0) roles.Add("GOOD");
+
+        if (p.Commit.Position == last) roles.Add("BAD");
         if (r.FirstBad?.Hash == p.Commit.Hash) roles.Add(r.ExitCode == 0 ? "first bad" : "best guess");
         if (r.LastGood?.Hash == p.Commit.Hash && p.Commit.Position > 0) roles.Add("last good");
         return string.Join(", ", roles);
@@ -128,7 +130,7 @@ public static class BisectOutput
             ["notes"] = r.Notes,
         };
         if (s.Mode == BisectMode.Throughput) o["threshold"] = s.Threshold;
-        return JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true }) + "\n";
+        return JsonSerializer.Serialize(o, new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }) + "\n";
     }
 
     private static string Markdown(BisectResult r, IReadOnlyList<BisectRow> rows, BisectSettings s, BisectCell cell, CommitRange range, string commandLine, TimeSpan elapsed)

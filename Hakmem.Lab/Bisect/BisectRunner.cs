@@ -370,7 +370,7 @@ public sealed class BisectRunner
                     break;
             }
             if (stop != null) break;
-            _progress.WriteLine($"bisect: {probe.Commit.Short} ({Position(probe)}) against GOOD: {c.Describe()}; first bad within {_probes[lo + 1].Commit.Short}..{_probes[hi].Commit.Short} ({hi - lo} commits); {_runs} runs of {_s.MaxRuns}");
+            _progress.WriteLine($"bisect: {probe.Commit.Short} ({Position(probe)}) against GOOD: {c.Describe()}; first bad within {_probes[lo + 1].Commit.Short}..{_probes[hi].Commit.Short} ({Commits(hi - lo)}); {_runs} runs of {_s.MaxRuns}");
         }
         double probability = Math.Max(0, 1 - alpha * decided);
         var first = _probes[hi];
@@ -379,7 +379,7 @@ public sealed class BisectRunner
             return new BisectResult
             {
                 Mode = BisectMode.Throughput, ExitCode = 1, FirstBad = first.Commit, LastGood = last.Commit, Probability = probability, Runs = _runs, CommitsBuilt = CommitsBuilt,
-                Verdict = $"undecided: {stop}; the first bad commit lies in {_probes[lo + 1].Commit.Short}..{first.Commit.Short} ({hi - lo} commits); best guess {first.Commit.Short}",
+                Verdict = $"undecided: {stop}; the first bad commit lies in {_probes[lo + 1].Commit.Short}..{first.Commit.Short} ({Commits(hi - lo)}); best guess {first.Commit.Short}",
             };
         if (hi - lo > 1)
         {
@@ -451,7 +451,7 @@ public sealed class BisectRunner
                 judgement = SequentialRule.Judge(d, _s.Threshold, alpha);
                 if (judgement.Decided) break;
             }
-            if (pairs % 5 == 0) _progress.WriteLine($"bisect: {b.Commit.Short} ({Position(b)}) against {a.Commit.Short}: {pairs} pairs, {Estimate(sa, sb, judgement?.Verdict ?? Verdicts.Unknown, alpha, d).Describe()}");
+            if (pairs % 5 == 0) _progress.WriteLine($"bisect: {b.Commit.Short} ({Position(b)}) against {a.Commit.Short}: {Estimate(sa, sb, judgement?.Verdict ?? Verdicts.Unknown, alpha, d).Describe()}");
         }
         judgement ??= SequentialRule.Judge(d, _s.Threshold, alpha);
         return Estimate(sa, sb, judgement.Verdict, alpha, d);
@@ -468,6 +468,8 @@ public sealed class BisectRunner
     private static double Score(RunResult r) => r.Report?.Metric == Metrics.Seconds || (r.OpsPerSec <= 0 && r.Seconds > 0) ? (r.Seconds > 0 ? 1 / r.Seconds : 0) : r.OpsPerSec;
 
     // ---- words ----
+
+    private static string Commits(int n) => n == 1 ? "1 commit" : $"{n} commits";
 
     private string Position(Probe p) => $"{p.Commit.Position}/{N}";
     private static string Subject(Probe p) => p.Commit.Subject.Length > 72 ? p.Commit.Subject[..72] + "..." : p.Commit.Subject;

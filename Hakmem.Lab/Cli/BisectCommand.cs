@@ -107,6 +107,7 @@ public static class BisectCommand
             string? buildCommand = r.GetValue(build);
             if (buildCommand is { } bc && bc.Trim().Length == 0) throw new ArgumentException("--build '' is empty: expected the command that builds a commit, e.g. make");
             string repoDir = r.GetValue(repo) ?? Environment.CurrentDirectory;
+            if (!Directory.Exists(repoDir)) throw new ArgumentException($"--repo '{repoDir}' does not exist: expected a git repository");
             string top = Ab.Git.TopLevel(repoDir) ?? throw new ArgumentException(r.GetValue(repo) != null
                 ? $"--repo '{repoDir}' is not a git repository" : "there is no git repository here: run bisect in a checkout of hklab, or give --repo");
             bool thisRepo = buildCommand == null && File.Exists(Path.Combine(top, "Hakmem.Lab", "Hakmem.Lab.csproj"));
