@@ -54,7 +54,7 @@ public sealed class CommitBuilder : IDisposable
             var spec = Bind(null);
             if (side.Lacks(Capabilities.UsedBy([spec]), _repo) is { Count: > 0 } lacks)
                 throw new BuildSkippedException("its build cannot run the cell: " + string.Join("; ", lacks.Select(l => $"{l.Feature.What} [{l.Feature.Name}]: {l.Why}")));
-            Check(spec, side.Worker);
+            Check(spec, WorkerSnapshot.Pinned); // the library and the program are the same whichever build probes them
             return new CommitBuild(commit, side.Worker, spec, side.Build, clock.Elapsed, side.Cached);
         }
         string tree = Path.Combine(_scratch, commit.Short);
