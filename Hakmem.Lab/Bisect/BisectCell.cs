@@ -14,6 +14,10 @@ public sealed record BisectCell(WorkloadSpec Workload, string Allocator, HakmemO
 {
     public string? OpsRegex { get; init; }
     public string? Cwd { get; init; }
+    /// <summary>--touch, --repeat, --pin: as hklab run takes them (in-process workloads only).</summary>
+    public string? Touch { get; init; }
+    public int? Repeat { get; init; }
+    public bool? Pin { get; init; }
 
     public bool IsProgram => Workload is ExecWorkload;
 
@@ -42,6 +46,7 @@ public sealed record BisectCell(WorkloadSpec Workload, string Allocator, HakmemO
         return new RunSpec(workload.Name, workload.Arguments, backend.SpecName, Options)
         {
             Env = env, OpsRegex = IsProgram ? OpsRegex : null, Cwd = IsProgram ? Cwd : null,
+            Touch = IsProgram ? null : Touch, Repeat = IsProgram ? null : Repeat, Pin = IsProgram ? null : Pin,
         };
     }
 

@@ -36,6 +36,9 @@ public static class BisectCommand
         var threads = NumberOption.Int("--threads", "override the workload's thread count", 1, 1024);
         threads.Aliases.Add("-t");
         var timeout = NumberOption.Seconds("--timeout", "seconds before a run is killed and counted as timeout (default: as hklab run)");
+        var touch = MemoryOptions.TouchOption();
+        var repeat = MemoryOptions.RepeatOption();
+        var pin = MemoryOptions.PinOption();
         var knobs = new HakmemKnobOptions();
 
         var repo = new Option<string?>("--repo") { Description = "the repository to bisect (default: this one, each commit a build of hklab)", HelpName = "dir" };
@@ -69,7 +72,7 @@ public static class BisectCommand
         cmd.Arguments.Add(bad);
         cmd.Arguments.Add(workload);
         cmd.Arguments.Add(args);
-        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, cwd, threads, timeout, repo, build, buildTimeout, by, confidence, maxRuns, runs, threshold, maxPairs,
+        foreach (Option o in new Option[] { allocator, exec, env, opsRegex, cwd, threads, timeout, touch, repeat, pin, repo, build, buildTimeout, by, confidence, maxRuns, runs, threshold, maxPairs,
             firstParent, path, allowDirty, seed, output, force })
             cmd.Options.Add(o);
         knobs.AddTo(cmd);
@@ -101,6 +104,9 @@ public static class BisectCommand
             {
                 OpsRegex = spec is ExecWorkload ? MatrixOptions.ProgramPattern(r.GetValue(opsRegex)) : null,
                 Cwd = spec is ExecWorkload ? MatrixOptions.WorkingDirectory(r.GetValue(cwd)) : null,
+                Touch = spec is ExecWorkload ? null : MemoryOptions.ParseTouch(r.GetValue(touch)),
+                Repeat = spec is ExecWorkload ? null : r.GetValue(repeat),
+                Pin = spec is ExecWorkload || !r.GetValue(pin) ? null : true,
             };
 
             // The repository and the range.
