@@ -404,7 +404,15 @@ public sealed class BisectRunner
                 Direct = $"{first.Commit.Short} against {last.Commit.Short}: {final.Describe()}",
             };
         }
-        // Slower than GOOD, not than the commit before: the slowdown came in steps.
+        if (!final.Decided)
+            return new BisectResult
+            {
+                Mode = BisectMode.Throughput, ExitCode = 1, FirstBad = first.Commit, LastGood = last.Commit, Probability = probability, Runs = _runs, CommitsBuilt = CommitsBuilt,
+                Direct = $"{first.Commit.Short} against {last.Commit.Short}: {final.Describe()}",
+                Verdict = $"undecided: {first.Commit.Short} is slower than GOOD ({first.VsGood?.Describe()}), but the direct comparison with {last.Commit.Short} "
+                    + $"did not decide ({final.Describe()}); best guess {first.Commit.Short}",
+            };
+        // Slower than GOOD, shown within the threshold of the commit before: the slowdown came in steps.
         var chain = _probes.Take(hi + 1).Where(p => p.VsGood is { Ratio: not null }).ToList();
         var onset = chain.LastOrDefault(p => p.VsGood!.Ratio >= 1 - _s.Threshold / 2 && p.Commit.Position < hi);
         int from = onset?.Commit.Position ?? 0;
@@ -448,12 +456,20 @@ public sealed class BisectRunner
             }
             if (pairs >= _s.StartRuns)
             {
-                judgement = SequentialRule.Judge(d, _s.Threshold, alpha);
+                judgement = SequentialRule.Judge(d, _s.Threshold, alpha / 2);
                 if (judgement.Decided) break;
             }
             if (pairs % 5 == 0) _progress.WriteLine($"bisect: {b.Commit.Short} ({Position(b)}) against {a.Commit.Short}: {Estimate(sa, sb, judgement?.Verdict ?? Verdicts.Unknown, alpha, d).Describe()}");
         }
-        judgement ??= SequentialRule.Judge(d, _s.Threshold, alpha);
+        judgement ??= SequentialRule.Judge(d, _s.Threshold, alpha / 2);
+        if (!judgement.Decided && pairs == _s.MaxPairs && d.Count >= Comparer.MinSamples)
+        {
+            // One look of a fixed size, planned in advance (--max-pairs), with Wilcoxon's signed ranks: more power than
+            // the sign test where the noise is wide, and the two rules share the verdict's error rate (alpha / 2 each).
+            var e = SignedRankTest.Estimate(sa, sb, _s.Threshold, Comparer.Alpha);
+            string fixedVerdict = e.PSlower < alpha / 2 ? Verdicts.Slower : e.PFaster < alpha / 2 ? Verdicts.Faster : e.PSame < alpha / 2 ? Verdicts.Same : Verdicts.Unknown;
+            return Estimate(sa, sb, fixedVerdict, alpha, d) with { Rule = $"signed-rank test at {pairs} pairs" };
+        }
         return Estimate(sa, sb, judgement.Verdict, alpha, d);
     }
 

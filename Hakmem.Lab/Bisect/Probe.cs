@@ -31,8 +31,12 @@ public sealed record PairComparison(string Verdict, int Pairs, double? Ratio, do
 {
     public bool Decided => Verdict != Compare.Verdicts.Unknown;
 
-    /// <summary>"0.912 (0.897-0.925), slower, 14 pairs".</summary>
+    /// <summary>What decided: the sequential sign-test rule (looking after every pair), or the one look of a fixed
+    /// size at --max-pairs (Wilcoxon's signed ranks); each at half the verdict's error rate.</summary>
+    public string Rule { get; init; } = "sequential rule";
+
+    /// <summary>"ratio 0.912 (0.897-0.925 at 90%), slower, 14 pairs".</summary>
     public string Describe() =>
         (Ratio is double r ? FormattableString.Invariant($"ratio {r:0.000} ({Low:0.000}-{High:0.000} at 90%)") : "ratio unknown")
-        + $", {Verdict}, {Pairs} pairs";
+        + $", {Verdict}{(Decided && Rule != "sequential rule" ? $" by the {Rule}" : "")}, {Pairs} pairs";
 }
