@@ -142,7 +142,7 @@ public class BisectTests
             string repo = History(root, 6, slowFrom: 4);
             string dir = Path.Combine(root, "out");
             var o = Hklab.Run(Env(root), ["bisect", "v0", "v6", "--exec", "./bench", "--build", "make", "--allocator", "lib:libmine.so",
-                "--by", "throughput", "--repo", repo, "--out", dir, "--seed", "5"]);
+                "--by", "throughput", "--repo", repo, "--out", dir, "--seed", "5", "--confidence", "0.8"]);
             Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
             string four = Git(repo, "rev-parse", "v4");
             var result = Result(dir);
@@ -174,7 +174,7 @@ public class BisectTests
             string repo = Repository(root, "s", "step", new[] { 100, 100, 104, 108, 108 }.Select((c, i) => $"#define VERSION {i}\n#define BUG 0\n#define COST {c}\n").ToList());
             string dir = Path.Combine(root, "out");
             var o = Hklab.Run(Env(root), ["bisect", "s0", "s4", "--exec", "./bench", "--build", "make", "--allocator", "lib:libmine.so",
-                "--by", "throughput", "--repo", repo, "--out", dir, "--seed", "5"]);
+                "--by", "throughput", "--repo", repo, "--out", dir, "--seed", "5", "--confidence", "0.8"]);
             Assert.True(o.ExitCode == 1, o.Stdout + o.Stderr);
             Assert.Contains("the slowdown is gradual", o.Stdout);
             var gradual = Result(dir).GetProperty("gradual").EnumerateArray().Select(e => e.GetString()).ToList();
