@@ -44,13 +44,13 @@ public static class BisectCommand
         var repo = new Option<string?>("--repo") { Description = "the repository to bisect (default: this one, each commit a build of hklab)", HelpName = "dir" };
         var build = new Option<string?>("--build") { Description = "another --repo: the command that builds a commit, run through sh in its worktree (e.g. make); a commit it fails on is skipped", HelpName = "command" };
         var buildTimeout = NumberOption.Seconds("--build-timeout", "seconds a --build may take before the commit is skipped (default 1800)");
-        var by = new Option<string>("--by") { Description = "crash: the first commit that fails more often than GOOD (default); throughput: the first that is slower beyond --threshold", DefaultValueFactory = _ => "crash", HelpName = "crash|throughput" };
+        var by = new Option<string>("--by") { Description = "crash: the first commit that fails more often than GOOD; throughput: the first that is slower beyond --threshold", DefaultValueFactory = _ => "crash", HelpName = "crash|throughput" };
         by.AcceptOnlyFromAmong("crash", "throughput");
-        var confidence = new Option<string>("--confidence") { Description = "stop when the answer holds with this probability (default 0.95; also 95%)", DefaultValueFactory = _ => "0.95", HelpName = "p" };
+        var confidence = new Option<string>("--confidence") { Description = "stop when the answer holds with this probability (0.95, or 95%)", DefaultValueFactory = _ => "0.95", HelpName = "p" };
         var maxRuns = NumberOption.Int("--max-runs", $"the most runs in all, the ends included (default {DefaultMaxRuns}); spent undecided: exit 1 with the best guess", 2, MatrixOptions.MaxRuns);
         var runs = NumberOption.Int("--runs", $"crash: runs at each end before bisecting, and at least at first bad and last good (default {DefaultCrashRuns}); "
             + $"throughput: pairs a comparison takes before its first look (default {DefaultPairs})", 1, 1000);
-        var threshold = new Option<string>("--threshold") { Description = "throughput: the smallest relative slowdown that counts (default 5%)", DefaultValueFactory = _ => "5%" };
+        var threshold = new Option<string>("--threshold") { Description = "throughput: the smallest relative slowdown that counts", DefaultValueFactory = _ => "5%" };
         var maxPairs = NumberOption.Int("--max-pairs", $"throughput: the most pairs one comparison takes; a commit still undecided then is skipped (default {DefaultMaxPairs})", 2, 100000);
         var firstParent = OnOff.Option("--first-parent", "walk BAD's first parents only, as merges came in (default on)");
         var path = new Option<string[]>("--path") { Description = "only the commits that touch this path (repeatable; a git pathspec)", HelpName = "pathspec", Arity = ArgumentArity.OneOrMore, AllowMultipleArgumentsPerToken = false };
