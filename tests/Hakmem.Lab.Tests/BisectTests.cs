@@ -57,6 +57,17 @@ public class BisectTests
     private static JsonElement Result(string dir) => JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, BisectOutput.ResultFile))).RootElement;
 
     [Fact]
+    public async Task Each_run_gets_its_number_in_HKLAB_RUN_INDEX_and_a_run_without_one_none()
+    {
+        // A shell stands in for the worker and reports the variable's value as its op count ("1" and the value).
+        var runner = new Running.ChildRunner(new Running.WorkerCommand("/bin/sh",
+            ["-c", "echo \"HKLAB-RESULT {\\\"status\\\":\\\"ok\\\",\\\"ops\\\":1${HKLAB_RUN_INDEX:-},\\\"seconds\\\":1}\""]));
+        var spec = new Running.RunSpec("random_mixed", ["10", "10", "1"], "system", HakmemOptions.Default);
+        Assert.Equal(137, (await runner.RunAsync(spec, TimeSpan.FromSeconds(30), 37)).Ops);
+        Assert.Equal(1, (await runner.RunAsync(spec, TimeSpan.FromSeconds(30))).Ops);
+    }
+
+    [Fact]
     public void Bisect_by_crash_names_the_commit_that_starts_crashing_a_share_of_runs()
     {
         string root = Hklab.TempDir("bisect-crash");
