@@ -23,6 +23,7 @@ public static class Program
         root.Subcommands.Add(MergeCommand.Create());
         root.Subcommands.Add(CompareCommand.Create());
         root.Subcommands.Add(AbCommand.Create());
+        root.Subcommands.Add(BisectCommand.Create());
         root.Subcommands.Add(ReportCommand.Create());
         root.Subcommands.Add(CanariesCommand.Create());
         root.Subcommands.Add(ReproCommand.Create());

@@ -82,7 +82,11 @@ public sealed record AbSide(string Label, string Spec, string Build, WorkerComma
         return FromCommit(label, spec, source.Repo!, source.Commit!, progress, clock);
     }
 
-    /// <summary>A git ref of the repository hklab is run in: one build per commit, kept in the cache.</summary>
+    /// <summary>A git ref of the repository hklab is run in: one build per commit, kept in the cache (bisect builds
+    /// its commits this way too). A commit that does not build is an ArgumentException saying why.</summary>
+    public static AbSide FromCommit(string label, string spec, string repo, string commit, TextWriter progress) =>
+        FromCommit(label, spec, repo, commit, progress, Stopwatch.StartNew());
+
     private static AbSide FromCommit(string label, string spec, string repo, string commit, TextWriter progress, Stopwatch clock)
     {
         string shortId = commit[..12];

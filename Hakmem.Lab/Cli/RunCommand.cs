@@ -119,7 +119,7 @@ public static class RunCommand
             for (int i = 1; i <= runs; i++)
             {
                 var started = DateTimeOffset.UtcNow;
-                var result = await runner.RunAsync(runSpec, limit, cancel);
+                var result = await runner.RunAsync(runSpec, limit, i, cancel);
                 if (result.Outcome == Outcome.Refused) throw RunRefusedException.For($"run {i}", result.Message);
                 results.Add(result);
                 Console.WriteLine(RunLine(i, runs, width, result));

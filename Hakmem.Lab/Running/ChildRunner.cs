@@ -55,7 +55,15 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
     }
     private static readonly TimeSpan RssPoll = TimeSpan.FromMilliseconds(100);
 
-    public async Task<RunResult> RunAsync(RunSpec spec, TimeSpan timeout, CancellationToken cancel = default)
+    /// <summary>The variable that gives each run its number within its cell (1, 2, ...), set for the worker and
+    /// passed on to a program: a fixture (or a user's test program) can decide from it what a run does, so that a
+    /// test of a flaky failure knows exactly which runs fail.</summary>
+    public const string RunIndexVariable = "HKLAB_RUN_INDEX";
+
+    public Task<RunResult> RunAsync(RunSpec spec, TimeSpan timeout, CancellationToken cancel = default) => RunAsync(spec, timeout, null, cancel);
+
+    /// <summary>One run, numbered <paramref name="runIndex"/> in its cell (<see cref="RunIndexVariable"/>; none when null).</summary>
+    public async Task<RunResult> RunAsync(RunSpec spec, TimeSpan timeout, int? runIndex, CancellationToken cancel = default)
     {
         var psi = new ProcessStartInfo(command.FileName)
         {
@@ -81,6 +89,8 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         if (!program && spec.SelfTest == null && spec.Backend.Environment is { } backendEnv)
             foreach (var (k, v) in backendEnv)
                 psi.Environment[k] = k == "GLIBC_TUNABLES" && spec.Env.TryGetValue(k, out string? mine) ? $"{mine}:{v}" : v;
+        if (runIndex is int index) psi.Environment[RunIndexVariable] = index.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        else psi.Environment.Remove(RunIndexVariable);
         Lab(psi, labOnly, "DOTNET_DbgEnableMiniDump", "0");
         // Every method of the worker is compiled fully optimized on first call, as the C allocators were
         // compiled ahead of time: no tier-0 code and no tier-up during a measured run (which made short
