@@ -29,7 +29,16 @@ public sealed unsafe partial class HakmemHeap
                 return cached;
             }
         }
-        _large.MakeRoom(bytes);
+        if (alignment <= Layout.PageSize && _large.TakeToResize(bytes) is var (start, old))
+        {
+            void* resized = Resize(start, old, bytes);
+            if (resized != null)
+            {
+                if (zero) NativeMemory.Clear(resized, Math.Min(size, old)); // the pages it gained are fresh zeroes
+                if (Trace.On) Traced(null, Route.AllocLarge, -1, resized);
+                return resized;
+            }
+        }
         if (!Reserve(bytes))
         {
             _budget.Refused();
@@ -44,6 +53,29 @@ public sealed unsafe partial class HakmemHeap
         }
         _large.Add(p, bytes);
         if (Trace.On) Traced(null, Route.AllocLarge, -1, p);
+        return p;
+    }
+
+    /// <summary>A cached mapping taken out of the cache, resized into a live block of <paramref name="bytes"/>;
+    /// null (the mapping given back) when the cap refuses its growth or the OS the resize.</summary>
+    private void* Resize(nuint start, nuint old, nuint bytes)
+    {
+        if (bytes > old && !_budget.TryReserve((long)(bytes - old)))
+        {
+            Os.Unmap((void*)start, old);
+            _budget.Release((long)old);
+            return null;
+        }
+        void* p = Os.Remap((void*)start, old, bytes);
+        if (p == null)
+        {
+            if (bytes > old) _budget.Release((long)(bytes - old));
+            Os.Unmap((void*)start, old);
+            _budget.Release((long)old);
+            return null;
+        }
+        if (bytes < old) _budget.Release((long)(old - bytes));
+        _large.Add(p, bytes);
         return p;
     }
 

@@ -17,7 +17,7 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
     /// to touching them, and a cached one would hold that much memory.</summary>
     public const nuint MaxCached = 32u << 20;
     private const int MinShift = 16; // classes start above 64 KiB
-    private const nuint RoomAbove = 4u << 20; // misses of bigger mappings make room in the cache (MakeRoom)
+    private const nuint RoomAbove = 4u << 20; // misses of bigger mappings resize a cached one (TakeToResize)
     private const int BinCount = (25 - MinShift) * 4 + 4; // up to MaxCached = 2^25
 
     private struct Cached
@@ -31,7 +31,7 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
     // Per class a stack of cached mappings, newest on top (most likely still in the CPU's caches).
     private readonly Cached[]?[] _bins = new Cached[BinCount][];
     private readonly int[] _binCounts = new int[BinCount];
-    private long _bytes, _allocs, _cachedBytes, _cachedBlocks, _hits, _decayed, _evicted;
+    private long _bytes, _allocs, _cachedBytes, _cachedBlocks, _hits, _decayed, _resized;
     private Timer? _decayTimer;
     private bool _unmapped;
 
@@ -75,38 +75,32 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
         }
     }
 
-    /// <summary>Before a new mapping of <paramref name="bytes"/> above 4 MiB (the cache had none of its class): while the
-    /// cache holds more than <see cref="Allowance"/>, its oldest mappings, up to as many bytes, go back to the
-    /// OS. Mapping new memory while the cache holds a large share of mappings nobody asked for again adds the
-    /// two: malloc-large's 5-25 MiB blocks of random classes took 1.65x mimalloc's peak RSS that way.</summary>
-    public void MakeRoom(nuint bytes)
+    /// <summary>For a miss of a mapping above 4 MiB (the cache had none of its class) while the cache holds
+    /// more than <see cref="Allowance"/>: its oldest mapping, taken out of the cache to be resized (mremap) into
+    /// the new block, so that its touched pages serve again instead of fresh ones mapped beside it. Mapping new
+    /// memory while the cache holds a large share of mappings nobody asked for again adds the two: malloc-large's
+    /// 5-25 MiB blocks of random classes took 1.65x mimalloc's peak RSS that way. Null when there is none.</summary>
+    public (nuint Start, nuint Bytes)? TakeToResize(nuint bytes)
     {
-        // Below RoomAbove a miss costs a syscall or two, which the cache's hits save many times over (large_mixed's
-        // 64 KiB-4 MiB churn lives on them); above it, the pages the block will touch cost about the same either way.
-        if (bytes <= RoomAbove || Volatile.Read(ref _cachedBlocks) == 0) return;
-        List<(nuint, nuint)>? evicted = null;
+        // Below RoomAbove a miss costs a syscall or two and the cache's exact hits save many times that
+        // (large_mixed's 64 KiB-4 MiB churn lives on them); above it, the pages touched are the cost.
+        if (bytes <= RoomAbove || Volatile.Read(ref _cachedBlocks) == 0) return null;
         lock (_lock)
         {
-            long freed = 0;
-            long allowance = Allowance(_bytes);
-            while (freed < (long)bytes && _cachedBlocks > 0 && _cachedBytes > allowance)
-            {
-                // The oldest mapping is at the bottom of one of the stacks.
-                int oldest = -1;
-                for (int bin = 0; bin < BinCount; bin++)
-                    if (_binCounts[bin] > 0 && (oldest < 0 || _bins[bin]![0].FreedAt < _bins[oldest]![0].FreedAt)) oldest = bin;
-                Cached[] stack = _bins[oldest]!;
-                nuint size = BinBytes(oldest);
-                (evicted ??= []).Add((stack[0].Start, size));
-                int n = --_binCounts[oldest];
-                Array.Copy(stack, 1, stack, 0, n);
-                _cachedBytes -= (long)size;
-                _cachedBlocks--;
-                _evicted++;
-                freed += (long)size;
-            }
+            if (_cachedBlocks == 0 || _cachedBytes <= Allowance(_bytes)) return null;
+            // The oldest mapping is at the bottom of one of the stacks.
+            int oldest = -1;
+            for (int bin = 0; bin < BinCount; bin++)
+                if (_binCounts[bin] > 0 && (oldest < 0 || _bins[bin]![0].FreedAt < _bins[oldest]![0].FreedAt)) oldest = bin;
+            Cached[] stack = _bins[oldest]!;
+            nuint start = stack[0].Start, size = BinBytes(oldest);
+            int n = --_binCounts[oldest];
+            Array.Copy(stack, 1, stack, 0, n);
+            _cachedBytes -= (long)size;
+            _cachedBlocks--;
+            _resized++;
+            return (start, size);
         }
-        Unmap(evicted);
     }
 
     /// <summary>What the cache may hold beyond a miss: an eighth of the live large bytes, at least 32 MiB (a
@@ -244,7 +238,7 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
 
     public LargeCounts Counts()
     {
-        lock (_lock) return new LargeCounts(_blocks.Count, _bytes, _allocs, _cachedBlocks, _cachedBytes, _hits, _decayed, _evicted);
+        lock (_lock) return new LargeCounts(_blocks.Count, _bytes, _allocs, _cachedBlocks, _cachedBytes, _hits, _decayed, _resized);
     }
 
     /// <summary>Unmaps every block and cached mapping (the heap is being disposed) and releases their bytes.</summary>
@@ -264,4 +258,4 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
     }
 }
 
-internal readonly record struct LargeCounts(long Blocks, long Bytes, long Allocs, long CachedBlocks, long CachedBytes, long CacheHits, long Decayed, long Evicted);
+internal readonly record struct LargeCounts(long Blocks, long Bytes, long Allocs, long CachedBlocks, long CachedBytes, long CacheHits, long Decayed, long Resized);

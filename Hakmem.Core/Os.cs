@@ -15,6 +15,20 @@ internal static unsafe partial class Os
     [LibraryImport("libc", EntryPoint = "munmap", SetLastError = true)]
     private static partial int munmap(void* addr, nuint length);
 
+    [LibraryImport("libc", EntryPoint = "mremap", SetLastError = true)]
+    private static partial void* mremap(void* oldAddress, nuint oldSize, nuint newSize, int flags);
+
+    private const int MremapMayMove = 1;
+
+    /// <summary>The mapping at <paramref name="p"/> resized to <paramref name="newSize"/> (it may move): the pages
+    /// it keeps keep their contents and stay resident, the pages it gains are fresh zeroes, the pages it loses go
+    /// back to the OS. Null when the OS refuses (the old mapping is then untouched).</summary>
+    public static void* Remap(void* p, nuint oldSize, nuint newSize)
+    {
+        void* q = mremap(p, oldSize, newSize, MremapMayMove);
+        return q == (void*)-1 ? null : q;
+    }
+
     public static nuint RoundUpToPage(nuint n) => (n + Layout.PageSize - 1) & ~(Layout.PageSize - 1);
 
     /// <summary>Zeroed read-write pages, or null when the OS refuses.</summary>

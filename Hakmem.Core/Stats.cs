@@ -22,7 +22,7 @@ public sealed record HeapStats(
     long LargeCachedBytes,
     long LargeCacheHits,
     long LargeCacheDecayed,
-    long LargeCacheEvicted,
+    long LargeCacheResized,
     long MappedBytes,
     long PeakMappedBytes,
     long OutOfMemoryRefusals,
@@ -64,7 +64,7 @@ public sealed unsafe partial class HakmemHeap
                 _spansAdopted, _cachesReclaimed, _activeCaches.Count,
                 _superSlabCount, _superSlabPeak,
                 large.Allocs, large.Blocks, large.Bytes,
-                large.CachedBlocks, large.CachedBytes, large.CacheHits, large.Decayed, large.Evicted,
+                large.CachedBlocks, large.CachedBytes, large.CacheHits, large.Decayed, large.Resized,
                 _budget.Mapped, _budget.Peak, _budget.Refusals,
                 Trace.Routes ? RouteCounts.From(routes) : null);
         }

@@ -54,25 +54,32 @@ public unsafe class LargeCacheTests
     }
 
     [Fact]
-    public void A_miss_gives_back_the_oldest_cached_mappings_while_the_cache_holds_more_than_its_allowance()
+    public void A_big_miss_resizes_the_oldest_cached_mapping_while_the_cache_holds_more_than_its_allowance()
     {
         using var heap = new HakmemHeap();
-        // 40 MiB cached (above the 32 MiB allowance of a heap with little live): 8 MiB blocks, the oldest first.
+        // 40 MiB cached (above the 32 MiB allowance of a heap with little live): 8 MiB blocks, the oldest first,
+        // each with a mark on its first page.
         var blocks = Enumerable.Range(0, 5).Select(_ => (nint)heap.Alloc(8 * MiB)).ToList();
+        for (int i = 0; i < blocks.Count; i++) *(int*)blocks[i] = 100 + i;
         foreach (var p in blocks) heap.Free((void*)p);
-        Assert.Equal(40L * MiB, heap.Stats().LargeCachedBytes);
-        void* c = heap.Alloc(5 * MiB); // another class: a miss
+        long mapped = heap.Stats().MappedBytes;
+        byte* c = (byte*)heap.Alloc(5 * MiB); // another class: a miss
         var s = heap.Stats();
-        Assert.Equal(1, s.LargeCacheEvicted); // one 8 MiB mapping covers the 5 MiB asked; the cache is at 32 MiB
+        Assert.Equal(1, s.LargeCacheResized);
+        Assert.Equal(100, *(int*)c); // the oldest mapping's page, resized into the new block
         Assert.Equal(32L * MiB, s.LargeCachedBytes);
-        void* d = heap.Alloc(6 * MiB); // another miss: the cache is within its allowance, nothing more goes
-        Assert.Equal(1, heap.Stats().LargeCacheEvicted);
+        Assert.True(s.MappedBytes < mapped, $"mapped {s.MappedBytes} after the miss, {mapped} before");
+        Assert.True(heap.UsableSize(c) >= 5 * MiB);
+        c[5 * MiB - 1] = 1; // the whole block is there
+        byte* z = (byte*)heap.Calloc(1, 6 * MiB); // a miss within the allowance: a new mapping, zeroed
+        Assert.Equal(1, heap.Stats().LargeCacheResized);
+        Assert.Equal(0, *(int*)z);
         var left = Enumerable.Range(0, 4).Select(_ => (nint)heap.Alloc(8 * MiB)).ToList();
-        Assert.DoesNotContain(blocks[0], left); // the oldest went back; the four newer serve their class
-        Assert.Equal(blocks.Skip(1).OrderBy(x => x), left.OrderBy(x => x));
+        Assert.Equal(blocks.Skip(1).OrderBy(x => x), left.OrderBy(x => x)); // the four newer serve their class
         heap.Free(c);
-        heap.Free(d);
+        heap.Free(z);
         foreach (var p in left) heap.Free((void*)p);
+        Assert.True(heap.Audit().IsClean);
     }
 
     [Fact]
