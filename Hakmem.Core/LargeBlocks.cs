@@ -75,11 +75,12 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
         }
     }
 
-    /// <summary>For a miss of a mapping above 4 MiB (the cache had none of its class) while the cache holds
-    /// more than <see cref="Allowance"/>: its oldest mapping, taken out of the cache to be resized (mremap) into
-    /// the new block, so that its touched pages serve again instead of fresh ones mapped beside it. Mapping new
-    /// memory while the cache holds a large share of mappings nobody asked for again adds the two: malloc-large's
-    /// 5-25 MiB blocks of random classes took 1.65x mimalloc's peak RSS that way. Null when there is none.</summary>
+    /// <summary>For a miss of a mapping above 4 MiB (the cache had none of its class): a cached mapping above
+    /// 4 MiB, taken out of the cache to be resized (mremap) into the new block: the smallest at least as big, else
+    /// the biggest; null when there is none. Its touched pages serve the new block instead of fresh ones mapped
+    /// beside it (a resize moves page tables, it copies nothing): mapping new memory while the cache holds big
+    /// mappings nobody asked for again adds the two, and malloc-large's 5-25 MiB blocks of random classes took
+    /// 1.65x mimalloc's peak RSS that way.</summary>
     public (nuint Start, nuint Bytes)? TakeToResize(nuint bytes)
     {
         // Below RoomAbove a miss costs a syscall or two and the cache's exact hits save many times that
@@ -87,25 +88,22 @@ internal sealed unsafe class LargeBlocks(long cacheCap, int decayMs, MemoryBudge
         if (bytes <= RoomAbove || Volatile.Read(ref _cachedBlocks) == 0) return null;
         lock (_lock)
         {
-            if (_cachedBlocks == 0 || _cachedBytes <= Allowance(_bytes)) return null;
-            // The oldest mapping is at the bottom of one of the stacks.
-            int oldest = -1;
-            for (int bin = 0; bin < BinCount; bin++)
-                if (_binCounts[bin] > 0 && (oldest < 0 || _bins[bin]![0].FreedAt < _bins[oldest]![0].FreedAt)) oldest = bin;
-            Cached[] stack = _bins[oldest]!;
-            nuint start = stack[0].Start, size = BinBytes(oldest);
-            int n = --_binCounts[oldest];
-            Array.Copy(stack, 1, stack, 0, n);
+            int best = -1;
+            for (int bin = BinOf(MappingSize(RoomAbove + 1)); bin < BinCount; bin++)
+            {
+                if (_binCounts[bin] == 0) continue;
+                best = bin;
+                if (BinBytes(bin) >= bytes) break; // the smallest at least as big; else the loop ends on the biggest
+            }
+            if (best < 0) return null;
+            nuint size = BinBytes(best);
+            nuint start = _bins[best]![--_binCounts[best]].Start; // the newest: its pages are the likeliest still warm
             _cachedBytes -= (long)size;
             _cachedBlocks--;
             _resized++;
             return (start, size);
         }
     }
-
-    /// <summary>What the cache may hold beyond a miss: an eighth of the live large bytes, at least 32 MiB (a
-    /// program's churn of a few large classes keeps its hits).</summary>
-    private static long Allowance(long liveBytes) => Math.Max(liveBytes / 8, 32L << 20);
 
     public void Add(void* p, nuint bytes)
     {

@@ -9,7 +9,8 @@ namespace Hakmem.Workloads;
 /// count, because the blocks that thread allocated may be freed later by another (whose count goes below zero).
 /// The sum of the slots is the live bytes. With one thread attached at a time the peak is exact (the slot's own
 /// high-water mark). With more, a sampler thread reads the sum every <see cref="SampleInterval"/>: the sampled
-/// peak is never above the true one, and below it by at most what the threads allocate, net, in one interval.</summary>
+/// peak is below the true one by at most what the threads allocate, net, in one interval, and above it by at most
+/// what they free while one sum is read (the slots are read one after another, not at one instant).</summary>
 public sealed unsafe class LiveBytes : IDisposable
 {
     public static readonly TimeSpan SampleInterval = TimeSpan.FromMilliseconds(1);
@@ -78,6 +79,8 @@ public sealed unsafe class LiveBytes : IDisposable
             if (_attached > _maxAttached) _maxAttached = _attached;
             if (_attached == 2 && _sampler == null)
             {
+                // Until now one thread at a time counted: the slots' own high-water marks are the peak so far.
+                for (int s = 0; s < _used; s++) _sampledPeak = Math.Max(_sampledPeak, _slots[s * Stride + 1]);
                 _sampler = new Thread(Sample, maxStackSize: 64 * 1024) { IsBackground = true, Name = "live-bytes sampler" };
                 _sampler.Start();
             }

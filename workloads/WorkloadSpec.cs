@@ -14,6 +14,9 @@ public abstract record WorkloadSpec
     public abstract IReadOnlyList<string> Arguments { get; }
     public abstract string Usage { get; }
     public abstract int Threads { get; }
+    /// <summary>The threads that run at once, busy (xmalloc_test's workers each have a releaser beside them):
+    /// how many CPUs --pin gives the workload.</summary>
+    public virtual int RunningThreads => Threads;
     /// <summary>Which of <see cref="Arguments"/> is the thread count (the matrix's threads axis replaces it,
     /// a chart puts the counts side by side), or null when the workload takes none.</summary>
     public virtual int? ThreadArgument => null;

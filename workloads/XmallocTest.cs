@@ -28,6 +28,7 @@ public sealed record XmallocTest(int Workers, double Seconds, int ObjectSize) : 
     public override string Name => "xmalloc_test";
     public override string Usage => UsageText;
     public override int Threads => Workers;
+    public override int RunningThreads => 2 * Workers;
     public override int? ThreadArgument => 0;
     public override IReadOnlyList<string> Arguments => [Workers.ToString(), Format(Seconds), ObjectSize.ToString()];
     public override WorkloadSpec WithThreads(int threads) => this with { Workers = threads };

@@ -335,9 +335,9 @@ public sealed class BisectRunner
         if (ends.Verdict != Verdicts.Slower)
             return new BisectResult
             {
-                Mode = BisectMode.Throughput, ExitCode = Remaining <= 0 && !ends.Decided ? 1 : 2, Runs = _runs, CommitsBuilt = CommitsBuilt,
+                Mode = BisectMode.Throughput, ExitCode = Remaining < 2 && !ends.Decided ? 1 : 2, Runs = _runs, CommitsBuilt = CommitsBuilt,
                 Verdict = $"BAD {Bad.Commit.Short} is not shown slower than GOOD {Good.Commit.Short} beyond {Percent(_s.Threshold)}: {ends.Describe()}"
-                    + (Remaining <= 0 ? $" (--max-runs {_s.MaxRuns} spent)" : ""),
+                    + (Remaining < 2 ? $" (--max-runs {_s.MaxRuns} spent)" : ""),
             };
         decided++;
         int lo = 0, hi = N;
@@ -435,7 +435,7 @@ public sealed class BisectRunner
         var d = new List<double>();
         int pairs = 0;
         SequentialRule.Judgement? judgement = null;
-        while (pairs < _s.MaxPairs && Remaining >= 2 && b.Skip == null)
+        while (pairs < _s.MaxPairs && Remaining >= 2 && a.Skip == null && b.Skip == null)
         {
             cancel.ThrowIfCancellationRequested();
             bool aFirst = _orders.Next(2) == 0;

@@ -160,8 +160,19 @@ public static class BisectCommand
                 throw;
             }
             BisectResult result;
-            using (var csv = CsvAppender<RunRecord>.Create(Path.Combine(dir.Path, RunsCsv.RunsFile)))
+            string runsFile = Path.Combine(dir.Path, RunsCsv.RunsFile);
+            try
+            {
+                using var csv = CsvAppender<RunRecord>.Create(runsFile);
                 result = await runner.RunAsync(csv, cancel);
+            }
+            catch (RunRefusedException)
+            {
+                // GOOD or BAD refused the cell (a configuration error, found at its first run): nothing is left behind.
+                File.Delete(runsFile);
+                dir.RemoveIfUnused();
+                throw;
+            }
             BisectOutput.Write(dir.Path, runner, result, settings, cell, range, commandLine, clock.Elapsed);
             Console.WriteLine();
             Console.WriteLine(result.Verdict);

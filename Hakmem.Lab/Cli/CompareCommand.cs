@@ -97,7 +97,7 @@ public static class CompareCommand
         static bool InProcess(Input i) => i.Runs.Any(r => r.Workload != "exec" && r.Outcome == "ok");
         if (InProcess(before) && InProcess(after) && Counted(before) != Counted(after))
             yield return $"note: the {(Counted(before) ? "after" : "before")} set's workloads ran without the live-byte count (an older build), which costs the "
-                + "fastest workloads some throughput (about 5% on random_mixed, the same for every allocator): compare allocators within a set, or sets of one generation";
+                + "fastest workloads some throughput (about 6% on random_mixed, the same for every allocator): compare allocators within a set, or sets of one generation";
         if (before.Meta is not { } b || after.Meta is not { } a) yield break;
         var differences = ResultMeta.Differences(b, a);
         if (differences.Count > 0) yield return $"note: the sets were measured in different places ({string.Join("; ", differences)}): the ratios compare those too";

