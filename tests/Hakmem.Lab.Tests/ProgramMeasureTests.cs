@@ -103,8 +103,8 @@ public class ProgramMeasureTests
         try
         {
             string before = Path.Combine(root, "before.csv"), after = Path.Combine(root, "after.csv");
-            Assert.Equal(0, Hklab.Run("run", "--exec", $"{Bench} 1 20000000 silent", "--runs", "6", "--csv", before).ExitCode);
-            Assert.Equal(0, Hklab.Run("run", "--exec", $"{Bench} 1 40000000 silent", "--runs", "6", "--csv", after).ExitCode);
+            Assert.Equal(0, Hklab.Run("run", "--exec", $"{Bench} 1 20000000 silent", "--runs", "8", "--csv", before).ExitCode);
+            Assert.Equal(0, Hklab.Run("run", "--exec", $"{Bench} 1 40000000 silent", "--runs", "8", "--csv", after).ExitCode);
             var runs = RunsCsv.Read(after);
             Assert.All(runs, r => Assert.Equal(Metrics.Seconds, r.Metric));
             var summary = Summarizer.Summarize(runs).Single();
