@@ -148,7 +148,9 @@ public class ResultSafetyTests(ITestOutputHelper output)
         try
         {
             string dir = Path.Combine(root, "set");
-            using (var lab = Hklab.Spawn(SmallMatrix(dir, 8)))
+            // --settle makes each run last at least 0.6 s, so that the signal lands mid-matrix however late a
+            // loaded machine lets this test see the first row.
+            using (var lab = Hklab.Spawn(SmallMatrix(dir, 8, "--settle", "600")))
             {
                 WaitFor(() => RowsIn(dir) >= 1, "the first run");
                 Hklab.Signal(lab.Id, "INT");
@@ -164,7 +166,7 @@ public class ResultSafetyTests(ITestOutputHelper output)
             Assert.Contains("**partial**", File.ReadAllText(Path.Combine(dir, RunsCsv.SummaryMarkdown)));
             var kept = RunsCsv.Read(Path.Combine(dir, RunsCsv.RunsFile));
 
-            var resumed = Hklab.Run(SmallMatrix(dir, 8, "--resume"));
+            var resumed = Hklab.Run(SmallMatrix(dir, 8, "--settle", "600", "--resume"));
             Assert.True(resumed.ExitCode == 0, resumed.Stdout + resumed.Stderr);
             Assert.Contains($"{done} of 16 runs done, {16 - done} to run", resumed.Stdout);
             var all = RunsCsv.Read(Path.Combine(dir, RunsCsv.RunsFile));
