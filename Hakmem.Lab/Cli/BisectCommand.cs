@@ -91,12 +91,7 @@ public static class BisectCommand
                 ?? throw new ArgumentException("no cell: give a workload with its arguments (larson 2 8 128 1024 1 12345 4) or --exec 'CMD ARGS' after GOOD and BAD");
             var spec = WorkloadSpec.Parse(name, command != null ? [command] : given);
             if (r.GetValue(threads) is int t) spec = spec.WithThreads(t);
-            var assignments = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var e in r.GetValue(env) ?? [])
-            {
-                var (n, values) = EnvAssignments.Parse(e, axis: false);
-                if (!assignments.TryAdd(n, values[0])) throw new ArgumentException($"--env {n} is given twice");
-            }
+            var assignments = EnvAssignments.ParseCell(r.GetValue(env));
             var options = knobs.Resolve(r, HakmemOptions.FromVariables(n => assignments.GetValueOrDefault(n) ?? Environment.GetEnvironmentVariable(n)));
             var ambient = AmbientSettings.CaptureProcess();
             string allocatorText = r.GetValue(allocator) ?? (spec is ExecWorkload ? "system" : "hakmem");

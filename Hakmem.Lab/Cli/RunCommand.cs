@@ -67,12 +67,7 @@ public static class RunCommand
             if (r.GetValue(threads) is int t) spec = spec.WithThreads(t);
             var backend = BackendInfo.Get(r.GetValue(allocator) ?? (spec is ExecWorkload ? "system" : "hakmem"));
             if (spec is ExecWorkload) backend.Preload(); // hakmem and bump have no library to preload: refused now, not in every run
-            var assignments = new SortedDictionary<string, string>(StringComparer.Ordinal);
-            foreach (var e in r.GetValue(env) ?? [])
-            {
-                var (n, values) = EnvAssignments.Parse(e, axis: false);
-                if (!assignments.TryAdd(n, values[0])) throw new ArgumentException($"--env {n} is given twice");
-            }
+            var assignments = EnvAssignments.ParseCell(r.GetValue(env));
             // For hakmem, HAKMEM_* assignments set the same options as the knob flags (which win).
             var options = knobs.Resolve(r, HakmemOptions.FromVariables(n => assignments.GetValueOrDefault(n) ?? Environment.GetEnvironmentVariable(n)));
             // The environment's settings join the cell's env where they change it (recorded, as --env would be).

@@ -26,6 +26,18 @@ public static partial class EnvAssignments
     }
 
     /// <summary>The cartesian product of the axes: every combination of one value per name.</summary>
+    /// <summary>One cell's --env NAME=VALUE options (run, bisect): one value each, a name given twice refused.</summary>
+    public static SortedDictionary<string, string> ParseCell(IEnumerable<string>? texts)
+    {
+        var assignments = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var e in texts ?? [])
+        {
+            var (n, values) = Parse(e, axis: false);
+            if (!assignments.TryAdd(n, values[0])) throw new ArgumentException($"--env {n} is given twice");
+        }
+        return assignments;
+    }
+
     public static IReadOnlyList<IReadOnlyDictionary<string, string>> Product(IReadOnlyList<(string Name, IReadOnlyList<string> Values)> axes)
     {
         var dup = axes.GroupBy(a => a.Name).FirstOrDefault(g => g.Count() > 1);
