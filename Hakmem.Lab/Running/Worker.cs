@@ -144,20 +144,18 @@ public static unsafe class Worker
         var before = MemoryProbe.Now();
         var result = RunCounted(workload, allocator, live, touch);
         var each = new List<WorkloadResult> { result };
-        for (int k = 1; k < (spec.Repeat ?? 1) && result.Failure == null && result.Corruptions == 0 && !result.OutOfMemory; k++)
-        {
-            var next = RunCounted(workload, allocator, live, touch);
-            each.Add(next);
-            // The run's figure is the median repetition's; its ops and seconds are all the repetitions'.
-            result = next with { Ops = result.Ops + next.Ops, Seconds = result.Seconds + next.Seconds };
-        }
-        var repetitions = each.Select(r => r.OpsPerSecond).ToList();
-        if (each.Count > 1) result = result with { Original = each.OrderBy(r => r.OpsPerSecond).ElementAt((each.Count - 1) / 2).Original }; // the (lower) middle one's
+        while (each.Count < (spec.Repeat ?? 1) && each[^1] is { Failure: null, Corruptions: 0, OutOfMemory: false })
+            each.Add(RunCounted(workload, allocator, live, touch));
+        // Repeated: the last repetition's outcome, every repetition's ops and seconds, the median's figures.
+        var sorted = each.Select(r => r.OpsPerSecond).Order().ToArray();
+        var middle = each.OrderBy(r => r.OpsPerSecond).ElementAt((each.Count - 1) / 2); // the lower middle for an even count
+        result = each[^1] with { Ops = each.Sum(r => r.Ops), Seconds = each.Sum(r => r.Seconds), Original = middle.Original };
         var used = MemoryProbe.Now() - before;
         var report = FromResult(result) with
         {
             BaseRssKb = baseRss, PeakReset = reset,
-            OpsPerSec = repetitions.Count > 1 ? Median(repetitions) : result.OpsPerSecond, Repetitions = repetitions.Count > 1 ? repetitions : null,
+            OpsPerSec = each.Count > 1 ? (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2 : result.OpsPerSecond,
+            Repetitions = each.Count > 1 ? each.Select(r => r.OpsPerSecond).ToList() : null,
             UserSeconds = MemoryProbe.Round(used.User), SysSeconds = MemoryProbe.Round(used.Sys), MinorFaults = used.MinorFaults, MajorFaults = used.MajorFaults,
             PeakLiveKb = (live.Peak + 1023) / 1024, PeakLiveExact = live.Exact,
         };
@@ -176,12 +174,6 @@ public static unsafe class Worker
     /// <summary>The workload on the allocator wrapped to count its live bytes, compiled for the touch mode.</summary>
     private static WorkloadResult RunCounted<TAlloc>(WorkloadSpec workload, TAlloc allocator, LiveBytes live, TouchMode touch) where TAlloc : struct, IAllocator<TAlloc> =>
         touch == TouchMode.All ? workload.Run(new LiveCounting<TAlloc, TouchAll>(allocator, live)) : workload.Run(new LiveCounting<TAlloc, TouchOwn>(allocator, live));
-
-    private static double Median(List<double> xs)
-    {
-        var s = xs.Order().ToArray();
-        return s.Length % 2 == 1 ? s[s.Length / 2] : (s[s.Length / 2 - 1] + s[s.Length / 2]) / 2;
-    }
 
     public static WorkerReport FromResult(WorkloadResult r)
     {
