@@ -140,11 +140,21 @@ public sealed unsafe partial class HakmemHeap
     private void FreeRemote(ThreadCache* tc, Slab* s, void* p)
     {
         ((ulong*)p)[1] = _secret ^ (ulong)p;
-        RemoteQueue.Push(&s->RemoteHead, p);
+        if (RemoteQueue.Push(&s->RemoteHead, p)) HintOwner(s);
         if (tc != null) tc->Counters.RemoteFrees++;
         else Interlocked.Increment(ref _remoteFreesWithoutCache);
         if (Trace.On) Traced(tc, Route.FreeRemote, s->Class, p);
         if (_inject != SeedBug.None && Injected(SeedBug.UnownedDrain)) UnownedDrain(s);
+    }
+
+    /// <summary>The span's remote queue was empty: tell its owner (if it has one; the heap lock holder drains an
+    /// abandoned span) that a span of this class has blocks to drain, so that it looks past its bounded scan
+    /// before it carves a new span. The owner read here may be stale: a pooled cache gets a hint it has no use for.</summary>
+    private static void HintOwner(Slab* s)
+    {
+        int c = s->Class; // the span may have been drained and freed since the push (then -1): no hint
+        ThreadCache* owner = s->Owner;
+        if (owner != null && (uint)c < SizeClasses.Count) Volatile.Write(ref ThreadCache.RemoteHints(owner)[c], 1);
     }
 
     /// <summary>The chain of the class is at its cap (or there is none). The TLS List takes the block

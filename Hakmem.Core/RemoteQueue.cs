@@ -8,7 +8,8 @@ namespace Hakmem;
 /// exchange means there is no pop of a single node, hence no ABA problem.</summary>
 internal static unsafe class RemoteQueue
 {
-    public static void Push(void** head, void* block)
+    /// <summary>Pushes the block; true when the queue was empty (the first remote free since the last drain).</summary>
+    public static bool Push(void** head, void* block)
     {
         nint* h = (nint*)head;
         nint old = Volatile.Read(ref *h);
@@ -16,7 +17,7 @@ internal static unsafe class RemoteQueue
         {
             *(nint*)block = old;
             nint seen = Interlocked.CompareExchange(ref *h, (nint)block, old);
-            if (seen == old) return;
+            if (seen == old) return old == 0;
             old = seen;
         }
     }

@@ -16,7 +16,8 @@ public sealed unsafe partial class HakmemHeap
     private long _superSlabCount, _superSlabPeak, _spansAdopted, _cachesReclaimed;
 
     /// <summary>A span of the cache's class with a block to give: the current one, another owned one
-    /// (scanning a bounded part of the ring), or a newly acquired one. Null only when out of memory.</summary>
+    /// (scanning a bounded part of the ring, then the whole ring when another thread's free has reached one
+    /// of its spans), or a newly acquired one. Null only when out of memory.</summary>
     private Slab* SpanWithBlocks(ThreadCache* tc, ClassCache* cc, int c)
     {
         Slab* s = cc->Current;
@@ -32,12 +33,44 @@ public sealed unsafe partial class HakmemHeap
                     return t;
                 }
             }
+            if (t != s && TakeRemoteHint(tc, c) && (t = DrainRing(tc, cc, s)) != null) return t;
         }
         lock (_sync)
         {
             ThrowIfDisposed();
             return AcquireSpanLocked(tc, cc, c);
         }
+    }
+
+    /// <summary>Whether a remote free reached a span of class c of this cache since the owner last looked; clears
+    /// it with a full fence, so that a hint set after this is never lost behind the pass that follows.</summary>
+    private static bool TakeRemoteHint(ThreadCache* tc, int c)
+    {
+        int* hint = ThreadCache.RemoteHints(tc) + c;
+        return Volatile.Read(ref *hint) != 0 && Interlocked.Exchange(ref *hint, 0) != 0;
+    }
+
+    /// <summary>The bounded scan found nothing, but another thread freed into a span of the ring: one pass over the
+    /// whole ring drains every span with remote blocks, and moves each that now has blocks next to the current
+    /// one, where the bounded scan finds them. Without it a producer whose consumer frees its blocks (xmalloc-test)
+    /// carves new spans while its older ones, past the scan's reach, fill up again. The last span moved becomes
+    /// current; null when none gained a block.</summary>
+    private Slab* DrainRing(ThreadCache* tc, ClassCache* cc, Slab* s)
+    {
+        for (Slab* t = s->Next; t != s;)
+        {
+            Slab* next = t->Next;
+            if (t->RemoteHead != null && Drain(tc, t) != 0 && t != s->Next)
+            {
+                UnlinkOwned(cc, t);
+                LinkOwned(cc, t); // right after s, which is current: behind this pass, which never sees it again
+            }
+            t = next;
+        }
+        Slab* first = s->Next;
+        if (first == s || !first->HasLocalBlocks) return null;
+        cc->Current = first;
+        return first;
     }
 
     /// <summary>The owner (or the lock holder, for an abandoned span) takes the whole remote queue and

@@ -56,12 +56,22 @@ internal unsafe struct ThreadCache
     public CacheCounters Counters;
     public RouteCounters Routes; // HAKMEM_FREE_ROUTE_TRACE only
     public TraceRingHeader* Ring; // HAKMEM_TINY_TRACE_RING only; kept when the cache is pooled and reused
-    // ClassCache[SizeClasses.Count] follows, then the fast tier arrays.
+    // ClassCache[SizeClasses.Count] follows, then the remote hints, then the fast tier arrays.
 
     public static readonly int ClassesOffset = (sizeof(ThreadCache) + 63) & ~63;
+    /// <summary>The remote hints, one int per class, on cache lines of their own: other threads write them,
+    /// and the owner's class records must not bounce with them.</summary>
+    public static readonly int RemoteHintsOffset = ClassesOffset + SizeClasses.Count * sizeof(ClassCache);
+    private static readonly int RemoteHintsBytes = (SizeClasses.Count * sizeof(int) + 63) & ~63;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ClassCache* Classes(ThreadCache* tc) => (ClassCache*)((byte*)tc + ClassesOffset);
+
+    /// <summary>Per class, set by a thread whose free made the remote queue of one of this cache's spans
+    /// non-empty; the owner takes it when its bounded scan of the ring found nothing (see HakmemHeap.DrainRing).
+    /// A hint only: a stale owner may get one it has no use for, which costs one pass over a ring.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static int* RemoteHints(ThreadCache* tc) => (int*)((byte*)tc + RemoteHintsOffset);
 
     /// <summary>The byte offset in a thread cache of a class's record (what a span's record keeps, so free
     /// reaches the record with one add).</summary>
@@ -87,7 +97,7 @@ internal unsafe struct ThreadCache
     public static int ClassOf(ThreadCache* tc, ClassCache* cc) => (int)(cc - Classes(tc));
 
     public static nuint Bytes(int fastCap) =>
-        Os.RoundUpToPage((nuint)(ClassesOffset + SizeClasses.Count * sizeof(ClassCache) + SizeClasses.Count * fastCap * sizeof(void*)));
+        Os.RoundUpToPage((nuint)(RemoteHintsOffset + RemoteHintsBytes + SizeClasses.Count * fastCap * sizeof(void*)));
 
     /// <summary>Set the caps from the options; the fast arrays sit after the class records.</summary>
     public static void Init(ThreadCache* tc, HakmemOptions o, long heapId, int threadId)
@@ -99,7 +109,8 @@ internal unsafe struct ThreadCache
         tc->Counters = default;
         tc->Routes = default;
         Tier chain = TierOrder.Chain(o);
-        void** fast = (void**)((byte*)Classes(tc) + SizeClasses.Count * sizeof(ClassCache));
+        new Span<byte>((byte*)tc + RemoteHintsOffset, RemoteHintsBytes).Clear(); // a pooled cache's old hints are not this thread's
+        void** fast = (void**)((byte*)tc + RemoteHintsOffset + RemoteHintsBytes);
         for (int c = 0; c < SizeClasses.Count; c++)
         {
             ClassCache* cc = Classes(tc) + c;

@@ -1,0 +1,66 @@
+using Hakmem;
+
+namespace Hakmem.Tests;
+
+/// <summary>Blocks another thread freed go back to the spans of their owner, and the owner finds them before
+/// it carves a new span, even past its bounded scan of the ring (a producer and its consumer, as xmalloc-test).</summary>
+public unsafe class RemoteHintTests
+{
+    private const int BlockSize = 64, PerSpan = 65536 / BlockSize;
+
+    [Fact]
+    public void Blocks_freed_by_another_thread_into_a_span_past_the_bounded_scan_serve_before_a_new_span()
+    {
+        // Every tier off: each allocation comes straight from a span, carved in order, so span k holds
+        // blocks [k * PerSpan, (k + 1) * PerSpan).
+        using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = false, TlsList = false });
+        var owner = heap.ForThisThread();
+        const int Spans = 24;
+        var blocks = new nint[Spans * PerSpan];
+        for (int i = 0; i < blocks.Length; i++) blocks[i] = (nint)owner.Alloc(BlockSize);
+        // The ring from the current (last carved) span runs first, second, ...: the bounded scan sees 16 spans,
+        // the twentieth lies beyond it.
+        var far = blocks.Skip(19 * PerSpan).Take(PerSpan).ToHashSet();
+        var consumer = new Thread(() =>
+        {
+            var t = heap.ForThisThread();
+            foreach (nint p in far) t.Free((void*)p);
+            t.Release();
+        });
+        consumer.Start();
+        consumer.Join();
+        long superSlabs = heap.Stats().SuperSlabs;
+
+        var next = (nint)owner.Alloc(BlockSize);
+
+        Assert.Contains(next, far);
+        var stats = heap.Stats();
+        Assert.Equal(PerSpan, stats.RemoteFrees);
+        Assert.Equal(PerSpan, stats.DrainedBlocks);
+        Assert.Equal(superSlabs, stats.SuperSlabs);
+        owner.Free((void*)next);
+        foreach (nint p in blocks)
+            if (!far.Contains(p)) owner.Free((void*)p);
+        owner.Release();
+        Assert.True(heap.Audit().IsClean);
+    }
+
+    [Fact]
+    public void Without_a_remote_free_the_owner_carves_past_its_bounded_scan()
+    {
+        // The other side of the hint: spans past the scan with nothing freed are not walked, a new span is carved.
+        using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = false, TlsList = false });
+        var owner = heap.ForThisThread();
+        var blocks = new nint[24 * PerSpan];
+        for (int i = 0; i < blocks.Length; i++) blocks[i] = (nint)owner.Alloc(BlockSize);
+
+        var next = (nint)owner.Alloc(BlockSize);
+
+        Assert.DoesNotContain(next, blocks);
+        Assert.Equal(0, heap.Stats().DrainedBlocks);
+        owner.Free((void*)next);
+        foreach (nint p in blocks) owner.Free((void*)p);
+        owner.Release();
+        Assert.True(heap.Audit().IsClean);
+    }
+}
