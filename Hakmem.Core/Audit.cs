@@ -90,8 +90,10 @@ public sealed unsafe partial class HakmemHeap
                     long onList = 0, remote = 0;
                     for (void* p = s->FreeList; p != null && onList <= s->Capacity; p = *(void**)p, onList++)
                         if (Valid(s, p, "span free list")) Note(s, p, "span free list");
-                    for (void* p = s->RemoteHead; p != null && remote <= s->Capacity; p = *(void**)p, remote++)
+                    for (void* p = RemoteQueue.First(&s->RemoteHead); p != null && remote <= s->Capacity; p = *(void**)p, remote++)
                         if (Valid(s, p, "remote queue")) Note(s, p, "remote queue");
+                    if (remote <= s->Capacity && remote != RemoteQueue.CountOf(&s->RemoteHead))
+                        violations.Add($"the remote queue of span class {s->Class} ({SlabName(s)}) holds {remote} blocks but its head counts {RemoteQueue.CountOf(&s->RemoteHead)}");
                     if (onList > s->Capacity || remote > s->Capacity)
                         violations.Add($"a list of span class {s->Class} ({SlabName(s)}) is longer than the span: a cycle");
                     if (s->Used != s->Carved - onList)

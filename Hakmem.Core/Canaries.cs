@@ -48,7 +48,7 @@ public sealed unsafe partial class HakmemHeap
     /// not own, with a window in which the owner's own pops and pushes are overwritten.</summary>
     private void UnownedDrain(Slab* s)
     {
-        void* head = RemoteQueue.TakeAll(&s->RemoteHead);
+        void* head = RemoteQueue.TakeAll(&s->RemoteHead, out _);
         if (head == null) return;
         uint n = 1;
         void* tail = head;

@@ -5,9 +5,15 @@ namespace Hakmem;
 /// <summary>The per-span remote free queue: a Treiber stack with many producers (any thread that
 /// frees a block it does not own) and one consumer (the owner, or the heap lock holder for an
 /// abandoned span), which only ever takes the whole stack at once. Taking everything with one
-/// exchange means there is no pop of a single node, hence no ABA problem.</summary>
+/// exchange means there is no pop of a single node, hence no ABA problem. The head word keeps the
+/// stack's length in its top 16 bits (blocks lie below 2^48: the heap maps no SuperSlab above), so the
+/// consumer takes the blocks and their count at once, without walking a list whose every node was
+/// last written by another core.</summary>
 internal static unsafe class RemoteQueue
 {
+    public const int AddressBits = 48;
+    private const ulong AddressMask = (1UL << AddressBits) - 1;
+
     /// <summary>Pushes the block; true when the queue was empty (the first remote free since the last drain).</summary>
     public static bool Push(void** head, void* block)
     {
@@ -15,13 +21,26 @@ internal static unsafe class RemoteQueue
         nint old = Volatile.Read(ref *h);
         while (true)
         {
-            *(nint*)block = old;
-            nint seen = Interlocked.CompareExchange(ref *h, (nint)block, old);
+            *(ulong*)block = (ulong)old & AddressMask;
+            nint next = (nint)((ulong)block | (((ulong)old >> AddressBits) + 1) << AddressBits);
+            nint seen = Interlocked.CompareExchange(ref *h, next, old);
             if (seen == old) return old == 0;
             old = seen;
         }
     }
 
+    /// <summary>Takes the whole stack: its first block (null when empty) and how many blocks it holds.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void* TakeAll(void** head) => (void*)Interlocked.Exchange(ref *(nint*)head, 0);
+    public static void* TakeAll(void** head, out uint count)
+    {
+        ulong word = (ulong)Interlocked.Exchange(ref *(nint*)head, 0);
+        count = (uint)(word >> AddressBits);
+        return (void*)(word & AddressMask);
+    }
+
+    /// <summary>How many blocks the head counts (the audit holds it against a walk).</summary>
+    public static uint CountOf(void** head) => (uint)((ulong)Volatile.Read(ref *(nint*)head) >> AddressBits);
+
+    /// <summary>The first block, for a walk by the consumer or the audit (which stop the producers' world or own it).</summary>
+    public static void* First(void** head) => (void*)((ulong)Volatile.Read(ref *(nint*)head) & AddressMask);
 }

@@ -74,22 +74,20 @@ public sealed unsafe partial class HakmemHeap
     }
 
     /// <summary>The owner (or the lock holder, for an abandoned span) takes the whole remote queue and
-    /// splices it onto the free list. Returns the number of blocks drained.</summary>
+    /// splices it onto the free list. Returns the number of blocks drained. A span with no block on its free
+    /// list (the usual case: a refill drains a span that ran out) takes the queue as its free list, without
+    /// reading a block of it; guard mode walks it and checks every block and the count.</summary>
     private uint Drain(ThreadCache* tc, Slab* s)
     {
-        void* head = RemoteQueue.TakeAll(&s->RemoteHead);
+        void* head = RemoteQueue.TakeAll(&s->RemoteHead, out uint n);
         if (head == null || _tlsListDisconnect) return 0; // tls-list-disconnect: drained blocks vanish
-        uint n = 1;
-        void* tail = head;
-        if (_guards) GuardListNode(s, head, "remote queue");
-        while (*(void**)tail != null)
+        if (_guards) GuardDrained(s, head, n);
+        if (s->FreeList != null)
         {
-            tail = *(void**)tail;
-            if (_guards) GuardListNode(s, tail, "remote queue");
-            n++;
+            void* tail = head;
+            while (*(void**)tail != null) tail = *(void**)tail;
+            *(void**)tail = s->FreeList;
         }
-        if (_guards && n > s->Used) GuardFail("Used >= drained remote blocks", s, head, $"Used={s->Used}, drained={n}");
-        *(void**)tail = s->FreeList;
         s->FreeList = head;
         s->Used -= n;
         if (tc != null)
@@ -99,6 +97,14 @@ public sealed unsafe partial class HakmemHeap
         }
         if (Trace.Ring) TraceEvent(tc, TraceKind.Drain, s->Class, s->Start, n);
         return n;
+    }
+
+    private void GuardDrained(Slab* s, void* head, uint count)
+    {
+        uint n = 0;
+        for (void* p = head; p != null && n <= s->Capacity; p = *(void**)p, n++) GuardListNode(s, p, "remote queue");
+        if (n != count) GuardFail("the remote queue holds as many blocks as its head counts", s, head, $"walked {n}, counted {count}");
+        if (n > s->Used) GuardFail("Used >= drained remote blocks", s, head, $"Used={s->Used}, drained={n}");
     }
 
     private Slab* AcquireSpanLocked(ThreadCache* tc, ClassCache* cc, int c)
@@ -328,6 +334,11 @@ public sealed unsafe partial class HakmemHeap
         }
         bool hidden = HideFromRegistryLocked();
         byte* region = hidden ? (byte*)Os.MapAligned(Layout.SuperSlabSize, Layout.SuperSlabSize) : MapRegisterableRegionLocked();
+        if (region != null && (nuint)region >> RemoteQueue.AddressBits != 0) // the remote queues count in the top bits
+        {
+            Os.Unmap(region, Layout.SuperSlabSize);
+            region = null;
+        }
         nuint metaBytes = SuperSlab.MetaBytes + (_guards ? SuperSlab.LiveBitsBytes : 0);
         var ss = region == null ? null : (SuperSlab*)Os.Map(metaBytes);
         if (ss == null)

@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+using Hakmem;
+
+namespace Hakmem.Tests;
+
+/// <summary>The remote queue counts its blocks in its head word, so the owner takes blocks and count at
+/// once; a refill then takes a drained span's whole free list into the chain without walking it.</summary>
+public unsafe class RemoteQueueTests
+{
+    [Fact]
+    public void The_head_counts_the_pushed_blocks_and_the_first_push_is_the_one_into_an_empty_queue()
+    {
+        const int N = 300;
+        byte* blocks = (byte*)NativeMemory.AlignedAlloc(N * 16, 16);
+        try
+        {
+            void* head = null;
+            var firsts = new List<int>();
+            for (int i = 0; i < N; i++)
+                if (RemoteQueue.Push(&head, blocks + i * 16)) firsts.Add(i);
+            Assert.Equal([0], firsts);
+            Assert.Equal((uint)N, RemoteQueue.CountOf(&head));
+            Assert.True(RemoteQueue.First(&head) == blocks + (N - 1) * 16);
+
+            void* taken = RemoteQueue.TakeAll(&head, out uint count);
+
+            Assert.Equal((uint)N, count);
+            Assert.True(head == null);
+            int walked = 0;
+            for (void* p = taken; p != null; p = *(void**)p, walked++)
+                Assert.True(p == blocks + (N - 1 - walked) * 16, $"node {walked} out of order"); // last pushed first
+            Assert.Equal(N, walked);
+            Assert.True(RemoteQueue.Push(&head, blocks), "a push after the take finds the queue empty again");
+            Assert.Equal(1u, RemoteQueue.CountOf(&head));
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(blocks);
+        }
+    }
+
+    [Fact]
+    public void A_span_drained_of_a_thousand_remote_frees_refills_the_chain_in_one_take()
+    {
+        // TLS SLL only (its cap for 64-byte blocks is 2048) and P0: the drained span's whole free list fits the chain.
+        using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = true, TlsList = false, P0BatchRefill = true });
+        var owner = heap.ForThisThread();
+        const int PerSpan = 65536 / 64;
+        var blocks = new nint[PerSpan];
+        for (int i = 0; i < PerSpan; i++) blocks[i] = (nint)owner.Alloc(64);
+        var freed = blocks.Take(1000).ToHashSet();
+        var consumer = new Thread(() =>
+        {
+            var t = heap.ForThisThread();
+            foreach (nint p in freed) t.Free((void*)p);
+            t.Release();
+        });
+        consumer.Start();
+        consumer.Join();
+        long refills = heap.Stats().Refills;
+
+        var again = Enumerable.Range(0, 1000).Select(_ => (nint)owner.Alloc(64)).ToList();
+
+        Assert.Equal(freed, again.ToHashSet());
+        var stats = heap.Stats();
+        Assert.Equal(1000, stats.DrainedBlocks);
+        Assert.Equal(refills + 1, stats.Refills); // a batch refill would take 64 at a time: 16 refills
+        foreach (nint p in blocks) owner.Free((void*)p);
+        owner.Release();
+        Assert.True(heap.Audit().IsClean);
+    }
+}
