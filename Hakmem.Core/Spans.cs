@@ -111,9 +111,39 @@ public sealed unsafe partial class HakmemHeap
     {
         Slab* s = AdoptOrCarveLocked(tc, cc, c);
         if (s != null) return s;
-        // Before asking the OS: spans of ended threads and empty abandoned spans.
+        // Before asking the OS: spans of ended threads and empty abandoned spans, then this thread's own
+        // spans of every class that other threads' frees emptied.
         if (CollectLocked() > 0 && (s = AdoptOrCarveLocked(tc, cc, c)) != null) return s;
+        if (FreeOwnEmptiedSpansLocked(tc) > 0 && (s = CarveSpanLocked(tc, cc, c)) != null) return s;
         return MapSuperSlabLocked() == null ? null : CarveSpanLocked(tc, cc, c);
+    }
+
+    /// <summary>No SuperSlab has room for a new span: drain the remote queues of this thread's spans of every
+    /// class and give back the spans that emptied (not a class's current one). A thread whose blocks of one
+    /// class another thread freed (a batch handed over, rptest) would otherwise keep them until it needs that
+    /// class again, and map new memory for the others meanwhile. Runs once per SuperSlab that would be mapped.</summary>
+    private int FreeOwnEmptiedSpansLocked(ThreadCache* tc)
+    {
+        int freed = 0;
+        for (int k = 0; k < SizeClasses.Count; k++)
+        {
+            ClassCache* other = ThreadCache.Classes(tc) + k;
+            Slab* cur = other->Current;
+            if (cur == null) continue;
+            for (Slab* t = cur->Next; t != cur;)
+            {
+                Slab* next = t->Next;
+                if (t->RemoteHead != null) Drain(tc, t);
+                if (t->Used == 0)
+                {
+                    UnlinkOwned(other, t);
+                    FreeSpanLocked(t);
+                    freed++;
+                }
+                t = next;
+            }
+        }
+        return freed;
     }
 
     private Slab* AdoptOrCarveLocked(ThreadCache* tc, ClassCache* cc, int c)

@@ -63,4 +63,33 @@ public unsafe class RemoteHintTests
         owner.Release();
         Assert.True(heap.Audit().IsClean);
     }
+
+    [Fact]
+    public void A_span_another_thread_emptied_gives_its_slot_to_another_class_before_a_new_superslab_is_mapped()
+    {
+        using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = false, TlsList = false });
+        var owner = heap.ForThisThread();
+        // Two spans of 64-byte blocks (the second is the class's current one), then 30 spans of 128-byte blocks:
+        // the SuperSlab's 32 slots are taken.
+        var small = Enumerable.Range(0, 2 * PerSpan).Select(_ => (nint)owner.Alloc(BlockSize)).ToList();
+        var big = Enumerable.Range(0, 30 * (65536 / 128)).Select(_ => (nint)owner.Alloc(128)).ToList();
+        Assert.Equal(1, heap.Stats().SuperSlabs);
+        var consumer = new Thread(() =>
+        {
+            var t = heap.ForThisThread();
+            foreach (nint p in small.Take(PerSpan)) t.Free((void*)p); // the first span, whole, into its remote queue
+            t.Release();
+        });
+        consumer.Start();
+        consumer.Join();
+
+        var next = (nint)owner.Alloc(128);
+
+        Assert.Equal(1, heap.Stats().PeakSuperSlabs);
+        Assert.Contains(next & ~(nint)0xFFFF, small.Take(PerSpan).Select(p => p & ~(nint)0xFFFF)); // the emptied span's slot
+        owner.Free((void*)next);
+        foreach (nint p in small.Skip(PerSpan).Concat(big)) owner.Free((void*)p);
+        owner.Release();
+        Assert.True(heap.Audit().IsClean);
+    }
 }
