@@ -90,10 +90,11 @@ public sealed unsafe partial class HakmemHeap
                     long onList = 0, remote = 0;
                     for (void* p = s->FreeList; p != null && onList <= s->Capacity; p = *(void**)p, onList++)
                         if (Valid(s, p, "span free list")) Note(s, p, "span free list");
-                    for (void* p = RemoteQueue.First(&s->RemoteHead); p != null && remote <= s->Capacity; p = *(void**)p, remote++)
+                    void* remoteHead = RemoteQueue.Peek(&s->RemoteHead, out uint counted);
+                    for (void* p = remoteHead; p != null && remote <= s->Capacity; p = *(void**)p, remote++)
                         if (Valid(s, p, "remote queue")) Note(s, p, "remote queue");
-                    if (remote <= s->Capacity && remote != RemoteQueue.CountOf(&s->RemoteHead))
-                        violations.Add($"the remote queue of span class {s->Class} ({SlabName(s)}) holds {remote} blocks but its head counts {RemoteQueue.CountOf(&s->RemoteHead)}");
+                    if (remote <= s->Capacity && remote != counted)
+                        violations.Add($"the remote queue of span class {s->Class} ({SlabName(s)}) holds {remote} blocks but its head counts {counted}");
                     if (onList > s->Capacity || remote > s->Capacity)
                         violations.Add($"a list of span class {s->Class} ({SlabName(s)}) is longer than the span: a cycle");
                     if (s->Used != s->Carved - onList)

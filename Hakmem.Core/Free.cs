@@ -149,12 +149,18 @@ public sealed unsafe partial class HakmemHeap
 
     /// <summary>The span's remote queue was empty: tell its owner (if it has one; the heap lock holder drains an
     /// abandoned span) that a span of this class has blocks to drain, so that it looks past its bounded scan
-    /// before it carves a new span. The owner read here may be stale: a pooled cache gets a hint it has no use for.</summary>
+    /// before it carves a new span, and that some span of it may have emptied. The owner read here may be stale:
+    /// a pooled cache gets a hint it has no use for. Caches are pooled, never unmapped before Dispose (a free
+    /// racing Dispose is already the caller's error), so the write always lands in a cache. Each hint is read
+    /// first: one already set costs no write to the owner's line.</summary>
     private static void HintOwner(Slab* s)
     {
         int c = s->Class; // the span may have been drained and freed since the push (then -1): no hint
         ThreadCache* owner = s->Owner;
-        if (owner != null && (uint)c < SizeClasses.Count) Volatile.Write(ref ThreadCache.RemoteHints(owner)[c], 1);
+        if (owner == null || (uint)c >= SizeClasses.Count) return;
+        int* hints = ThreadCache.RemoteHints(owner);
+        if (Volatile.Read(ref hints[c]) == 0) Volatile.Write(ref hints[c], 1);
+        if (Volatile.Read(ref hints[ThreadCache.AnyRemoteHint]) == 0) Volatile.Write(ref hints[ThreadCache.AnyRemoteHint], 1);
     }
 
     /// <summary>The chain of the class is at its cap (or there is none). The TLS List takes the block

@@ -16,13 +16,13 @@ public sealed unsafe partial class HakmemHeap
         int want = Math.Min(cc->Batch, room + 1); // +1: the block returned to the caller
         if (want <= 1) return TakeOne(s);
         if (!_p0) return RefillSingles(tc, cc, s, want);
-        if (s->FreeList != null && cc->ChainCap != 0 && !_guards && s->Carved - s->Used <= (uint)room + 1) return TakeFreeList(tc, cc, s);
+        if (s->FreeList != null && cc->ChainCap != 0 && !_guards && s->Carved - s->Used - 1 < (uint)room + 1) return TakeFreeList(tc, cc, s);
         return RefillBatch(tc, cc, s, want);
     }
 
     /// <summary>P0 into the chain (empty: a refill comes only when every tier is), and the span's whole free list
     /// fits in it: the list becomes the chain as it is, its length known without a walk (Used counts every
-    /// carved block not on the free list). No block is read before the allocation that uses it, so the blocks a
+    /// carved block not on the free list; a count of 0 with a list, or a Used past Carved, never takes this path). No block is read before the allocation that uses it, so the blocks a
     /// remote drain just put there, last written by another core, are fetched once, by the thread's own use of
     /// them, rather than first by a walk that waits on each in turn.</summary>
     private void* TakeFreeList(ThreadCache* tc, ClassCache* cc, Slab* s)

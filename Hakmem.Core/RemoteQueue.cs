@@ -8,7 +8,8 @@ namespace Hakmem;
 /// exchange means there is no pop of a single node, hence no ABA problem. The head word keeps the
 /// stack's length in its top 16 bits (blocks lie below 2^48: the heap maps no SuperSlab above), so the
 /// consumer takes the blocks and their count at once, without walking a list whose every node was
-/// last written by another core.</summary>
+/// last written by another core. A span holds at most 4096 blocks (16-byte blocks in one 64 KiB slab), far
+/// below the count's 65535.</summary>
 internal static unsafe class RemoteQueue
 {
     public const int AddressBits = 48;
@@ -38,8 +39,13 @@ internal static unsafe class RemoteQueue
         return (void*)(word & AddressMask);
     }
 
-    /// <summary>How many blocks the head counts (the audit holds it against a walk).</summary>
-    public static uint CountOf(void** head) => (uint)((ulong)Volatile.Read(ref *(nint*)head) >> AddressBits);
+    /// <summary>The first block and the count, from one read of the head (the audit holds the count against a walk).</summary>
+    public static void* Peek(void** head, out uint count)
+    {
+        ulong word = (ulong)Volatile.Read(ref *(nint*)head);
+        count = (uint)(word >> AddressBits);
+        return (void*)(word & AddressMask);
+    }
 
     /// <summary>The first block, for a walk by the consumer or the audit (which stop the producers' world or own it).</summary>
     public static void* First(void** head) => (void*)((ulong)Volatile.Read(ref *(nint*)head) & AddressMask);

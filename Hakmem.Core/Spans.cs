@@ -42,7 +42,7 @@ public sealed unsafe partial class HakmemHeap
         }
     }
 
-    /// <summary>Whether a remote free reached a span of class c of this cache since the owner last looked; clears
+    /// <summary>Whether a remote free reached a span of class c (or any class) of this cache since the owner last looked; clears
     /// it with a full fence, so that a hint set after this is never lost behind the pass that follows.</summary>
     private static bool TakeRemoteHint(ThreadCache* tc, int c)
     {
@@ -121,9 +121,12 @@ public sealed unsafe partial class HakmemHeap
     /// <summary>No SuperSlab has room for a new span: drain the remote queues of this thread's spans of every
     /// class and give back the spans that emptied (not a class's current one). A thread whose blocks of one
     /// class another thread freed (a batch handed over, rptest) would otherwise keep them until it needs that
-    /// class again, and map new memory for the others meanwhile. Runs once per SuperSlab that would be mapped.</summary>
+    /// class again, and map new memory for the others meanwhile. Runs once per SuperSlab that would be mapped,
+    /// and only when a remote free reached one of the thread's spans since the last sweep (a span its own frees
+    /// emptied went back at once): a thread that only grows never walks its spans here.</summary>
     private int FreeOwnEmptiedSpansLocked(ThreadCache* tc)
     {
+        if (!TakeRemoteHint(tc, ThreadCache.AnyRemoteHint)) return 0;
         int freed = 0;
         for (int k = 0; k < SizeClasses.Count; k++)
         {

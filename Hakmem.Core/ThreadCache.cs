@@ -62,13 +62,16 @@ internal unsafe struct ThreadCache
     /// <summary>The remote hints, one int per class, on cache lines of their own: other threads write them,
     /// and the owner's class records must not bounce with them.</summary>
     public static readonly int RemoteHintsOffset = ClassesOffset + SizeClasses.Count * sizeof(ClassCache);
-    private static readonly int RemoteHintsBytes = (SizeClasses.Count * sizeof(int) + 63) & ~63;
+    private static readonly int RemoteHintsBytes = ((SizeClasses.Count + 1) * sizeof(int) + 63) & ~63;
+    /// <summary>The hint after the per-class ones: a remote free reached some span of this cache since the owner
+    /// last swept all its classes for spans other threads emptied.</summary>
+    public const int AnyRemoteHint = SizeClasses.Count;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static ClassCache* Classes(ThreadCache* tc) => (ClassCache*)((byte*)tc + ClassesOffset);
 
-    /// <summary>Per class, set by a thread whose free made the remote queue of one of this cache's spans
-    /// non-empty; the owner takes it when its bounded scan of the ring found nothing (see HakmemHeap.DrainRing).
+    /// <summary>Per class (and one for any class, <see cref="AnyRemoteHint"/>), set by a thread whose free made the
+    /// remote queue of one of this cache's spans non-empty; the owner takes it when its bounded scan of the ring found nothing (see HakmemHeap.DrainRing).
     /// A hint only: a stale owner may get one it has no use for, which costs one pass over a ring.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int* RemoteHints(ThreadCache* tc) => (int*)((byte*)tc + RemoteHintsOffset);

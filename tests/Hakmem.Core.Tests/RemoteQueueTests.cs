@@ -19,8 +19,8 @@ public unsafe class RemoteQueueTests
             for (int i = 0; i < N; i++)
                 if (RemoteQueue.Push(&head, blocks + i * 16)) firsts.Add(i);
             Assert.Equal([0], firsts);
-            Assert.Equal((uint)N, RemoteQueue.CountOf(&head));
-            Assert.True(RemoteQueue.First(&head) == blocks + (N - 1) * 16);
+            Assert.True(RemoteQueue.Peek(&head, out uint counted) == blocks + (N - 1) * 16);
+            Assert.Equal((uint)N, counted);
 
             void* taken = RemoteQueue.TakeAll(&head, out uint count);
 
@@ -31,7 +31,42 @@ public unsafe class RemoteQueueTests
                 Assert.True(p == blocks + (N - 1 - walked) * 16, $"node {walked} out of order"); // last pushed first
             Assert.Equal(N, walked);
             Assert.True(RemoteQueue.Push(&head, blocks), "a push after the take finds the queue empty again");
-            Assert.Equal(1u, RemoteQueue.CountOf(&head));
+            RemoteQueue.Peek(&head, out counted);
+            Assert.Equal(1u, counted);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(blocks);
+        }
+    }
+
+    [Fact]
+    public void Pushers_racing_on_one_queue_leave_every_block_on_it_once_and_counted()
+    {
+        // Four threads push 4000 blocks each while the consumer takes the queue now and then: whatever the
+        // interleaving, every block is taken exactly once and each take's count is the length of what it took.
+        const int Threads = 4, PerThread = 4000, Total = Threads * PerThread;
+        byte* blocks = (byte*)NativeMemory.AlignedAlloc(Total * 16, 16);
+        void* head = null;
+        void** h = &head;
+        var seen = new HashSet<nint>();
+        try
+        {
+            var pushers = Enumerable.Range(0, Threads).Select(t => new Thread(() =>
+            {
+                for (int i = 0; i < PerThread; i++) RemoteQueue.Push(h, blocks + (t * PerThread + i) * 16);
+            })).ToList();
+            pushers.ForEach(t => t.Start());
+            void TakeOnce()
+            {
+                void* taken = RemoteQueue.TakeAll(h, out uint count);
+                uint walked = 0;
+                for (void* p = taken; p != null; p = *(void**)p, walked++) Assert.True(seen.Add((nint)p), "a block taken twice");
+                Assert.Equal(count, walked);
+            }
+            while (pushers.Any(t => t.IsAlive)) TakeOnce();
+            TakeOnce();
+            Assert.Equal(Total, seen.Count);
         }
         finally
         {
