@@ -281,7 +281,7 @@ public sealed unsafe partial class HakmemHeap
         ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
         bool found = false;
         for (void** f = cc->Fast; f < cc->FastTop && !found; f++) found = *f == p;
-        found = found || ListContains(cc->Chain, p, cc->ChainCount) || ListContains(s->FreeList, p, s->Capacity) || ListContains(RemoteQueue.First(&s->RemoteHead), p, s->Capacity);
+        found = found || ListContains(cc->Chain, p, cc->ChainCount) || ListContains(s->FreeList, p, s->Capacity) || ListContains(RemoteQueue.Peek(&s->RemoteHead, out _), p, s->Capacity);
         if (found) throw new HeapCorruptionException((nuint)p, $"double free (class {s->Class}, block already on a free list)");
     }
 

@@ -39,14 +39,12 @@ internal static unsafe class RemoteQueue
         return (void*)(word & AddressMask);
     }
 
-    /// <summary>The first block and the count, from one read of the head (the audit holds the count against a walk).</summary>
+    /// <summary>The first block and the count, from one read of the head: for a walk by the owner (a double-free search)
+    /// or the audit (which holds the count against the walk).</summary>
     public static void* Peek(void** head, out uint count)
     {
         ulong word = (ulong)Volatile.Read(ref *(nint*)head);
         count = (uint)(word >> AddressBits);
         return (void*)(word & AddressMask);
     }
-
-    /// <summary>The first block, for a walk by the consumer or the audit (which stop the producers' world or own it).</summary>
-    public static void* First(void** head) => (void*)((ulong)Volatile.Read(ref *(nint*)head) & AddressMask);
 }

@@ -21,14 +21,7 @@ public unsafe class RemoteHintTests
         // The ring from the current (last carved) span runs first, second, ...: the bounded scan sees 16 spans,
         // the twentieth lies beyond it.
         var far = blocks.Skip(19 * PerSpan).Take(PerSpan).ToHashSet();
-        var consumer = new Thread(() =>
-        {
-            var t = heap.ForThisThread();
-            foreach (nint p in far) t.Free((void*)p);
-            t.Release();
-        });
-        consumer.Start();
-        consumer.Join();
+        RemoteFrees.OnAnotherThread(heap, far);
         long superSlabs = heap.Stats().SuperSlabs;
 
         var next = (nint)owner.Alloc(BlockSize);
@@ -74,14 +67,7 @@ public unsafe class RemoteHintTests
         var small = Enumerable.Range(0, 2 * PerSpan).Select(_ => (nint)owner.Alloc(BlockSize)).ToList();
         var big = Enumerable.Range(0, 30 * (65536 / 128)).Select(_ => (nint)owner.Alloc(128)).ToList();
         Assert.Equal(1, heap.Stats().SuperSlabs);
-        var consumer = new Thread(() =>
-        {
-            var t = heap.ForThisThread();
-            foreach (nint p in small.Take(PerSpan)) t.Free((void*)p); // the first span, whole, into its remote queue
-            t.Release();
-        });
-        consumer.Start();
-        consumer.Join();
+        RemoteFrees.OnAnotherThread(heap, small.Take(PerSpan)); // the first span, whole, into its remote queue
 
         var next = (nint)owner.Alloc(128);
 

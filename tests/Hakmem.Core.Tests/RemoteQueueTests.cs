@@ -84,14 +84,7 @@ public unsafe class RemoteQueueTests
         var blocks = new nint[PerSpan];
         for (int i = 0; i < PerSpan; i++) blocks[i] = (nint)owner.Alloc(64);
         var freed = blocks.Take(1000).ToHashSet();
-        var consumer = new Thread(() =>
-        {
-            var t = heap.ForThisThread();
-            foreach (nint p in freed) t.Free((void*)p);
-            t.Release();
-        });
-        consumer.Start();
-        consumer.Join();
+        RemoteFrees.OnAnotherThread(heap, freed);
         long refills = heap.Stats().Refills;
 
         var again = Enumerable.Range(0, 1000).Select(_ => (nint)owner.Alloc(64)).ToList();
