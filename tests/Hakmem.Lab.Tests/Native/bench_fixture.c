@@ -5,6 +5,8 @@
  *   segv      a wild write (SIGSEGV)          abort    glibc's message, then abort() (SIGABRT)
  *   hang      never ends (a timeout)           exit3    "error: ..." on stderr, exit code 3
  *   silent    exits 0 and prints nothing       opsps    prints "N ops/s" instead of larson's line
+ *   sleep     sleeps ITERATIONS microseconds instead of working, then exits 0 silently: a time-only
+ *             program whose time a loaded machine barely moves
  * A malloc that returns NULL (an allocator preloaded under a cap) ends it with exit code 2. */
 #include <pthread.h>
 #include <stdio.h>
@@ -39,6 +41,11 @@ int main(int argc, char **argv)
     iterations = atol(argv[2]);
     const char *mode = argc > 3 ? argv[3] : "";
     if (strcmp(mode, "hang") == 0) for (;;) pause();
+    if (strcmp(mode, "sleep") == 0) {
+        struct timespec nap = { iterations / 1000000, (iterations % 1000000) * 1000 };
+        while (nanosleep(&nap, &nap) != 0) {}
+        return 0;
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     pthread_t tid[256];
