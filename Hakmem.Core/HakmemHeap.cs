@@ -170,7 +170,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         _activeCaches.Remove((nint)tc);
         if (_activeCaches.Count == 0)
         {
-            TrimEmptySuperSlabsLocked();
+            RestEmptySuperSlabsLocked();
             _large.TrimAll(); // as for empty SuperSlabs: no thread is about to reuse them
         }
     }

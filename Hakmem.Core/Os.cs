@@ -83,6 +83,20 @@ internal static unsafe partial class Os
         }
     }
 
+    [LibraryImport("libc", EntryPoint = "madvise", SetLastError = true)]
+    private static partial int madvise(void* addr, nuint length, int advice);
+
+    private const int MadvDontNeed = 4, MadvFree = 8;
+
+    /// <summary>Gives the pages' contents up while keeping the mapping: MADV_FREE, where the kernel takes a page
+    /// only when it needs memory and a write before that keeps it without a fault (the pages show as LazyFree
+    /// meanwhile); MADV_DONTNEED, which drops them at once, on a kernel without it. A page read after the kernel
+    /// took it is zero.</summary>
+    public static void Rest(void* p, nuint size)
+    {
+        if (madvise(p, size, MadvFree) != 0) madvise(p, size, MadvDontNeed);
+    }
+
     public static void Unmap(void* p, nuint size)
     {
         if (munmap(p, size) != 0)

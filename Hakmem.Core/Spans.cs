@@ -12,6 +12,7 @@ public sealed unsafe partial class HakmemHeap
     // Guarded by _sync.
     private SuperSlab* _superSlabs;
     private int _emptySuperSlabs;                    // SuperSlabs with every slot free, kept mapped against churn
+    private int _restingSuperSlabs;                  // those of them whose pages are given up (Os.Rest)
     private readonly nint[] _abandoned = new nint[SizeClasses.Count]; // Slab* lists, one per class
     private long _superSlabCount, _superSlabPeak, _spansAdopted, _cachesReclaimed;
 
@@ -191,7 +192,12 @@ public sealed unsafe partial class HakmemHeap
             if (ss->FreeMask == 0) continue;
             int first = SuperSlab.FindFreeRun(ss->FreeMask, span);
             if (first < 0) continue;
-            if (ss->FreeMask == Layout.AllSlabsFree) _emptySuperSlabs--;
+            if (ss->FreeMask == Layout.AllSlabsFree)
+            {
+                _emptySuperSlabs--;
+                _restingSuperSlabs -= ss->Resting;
+                ss->Resting = 0;
+            }
             Slab* s = InitSpan(ss, first, span, c, tc);
             LinkOwned(cc, s);
             cc->Current = s;
@@ -420,29 +426,36 @@ public sealed unsafe partial class HakmemHeap
         return region;
     }
 
-    /// <summary>While any thread has a cache, up to this many empty SuperSlabs stay mapped.</summary>
+    /// <summary>Up to this many empty SuperSlabs stay mapped (resting once no thread holds a cache).</summary>
     private const int MaxEmptySuperSlabs = 8;
 
-    /// <summary>Keep empty SuperSlabs, pages and all, so that a heap that frees a burst and allocates it
-    /// again neither maps and unmaps 2 MiB at a time nor faults the pages in again (a thread freeing 1000
-    /// blocks of 16 KiB and allocating them back; every larson hand-off; a workload after its
-    /// warm-up): up to <see cref="MaxEmptySuperSlabs"/> while threads hold caches, one when none
-    /// does (see <see cref="TrimEmptySuperSlabsLocked"/>); unmap any other.</summary>
+    /// <summary>Keep empty SuperSlabs, so that a heap that frees a burst and allocates it again neither maps and
+    /// unmaps 2 MiB at a time nor faults the pages in again (a thread freeing 1000 blocks of 16 KiB and allocating them
+    /// back; every larson hand-off; a workload after its warm-up; the next generation of threads): up to
+    /// <see cref="MaxEmptySuperSlabs"/>, unmapping any other. While threads hold caches they keep their pages; once none
+    /// does, they rest (see <see cref="RestEmptySuperSlabsLocked"/>).</summary>
     private void ReleaseEmptySuperSlabLocked(SuperSlab* ss)
     {
-        if (++_emptySuperSlabs > (_activeCaches.Count > 0 ? MaxEmptySuperSlabs : 1)) UnmapSuperSlabLocked(ss);
+        if (++_emptySuperSlabs > MaxEmptySuperSlabs) UnmapSuperSlabLocked(ss);
+        else if (_activeCaches.Count == 0) RestLocked(ss);
     }
 
-    /// <summary>The last thread cache was released: nobody is about to reuse the empty SuperSlabs, so all
-    /// but one go back to the OS.</summary>
-    private void TrimEmptySuperSlabsLocked()
+    /// <summary>The last thread cache was released: nobody is about to reuse the empty SuperSlabs soon, so their pages
+    /// are given up (MADV_FREE: the kernel takes them when it needs memory, which then no longer counts as the heap's),
+    /// while the mappings stay for the next threads, which write them again without a fault as long as the kernel
+    /// has not taken them (rptest's rounds, a worker pool started again). <see cref="Trim"/> unmaps them.</summary>
+    private void RestEmptySuperSlabsLocked()
     {
-        for (SuperSlab* ss = _superSlabs; ss != null && _emptySuperSlabs > 1;)
-        {
-            SuperSlab* next = ss->Next;
-            if (ss->FreeMask == Layout.AllSlabsFree) UnmapSuperSlabLocked(ss);
-            ss = next;
-        }
+        for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
+            if (ss->FreeMask == Layout.AllSlabsFree) RestLocked(ss);
+    }
+
+    private void RestLocked(SuperSlab* ss)
+    {
+        if (ss->Resting != 0) return;
+        Os.Rest(ss->Base, Layout.SuperSlabSize);
+        ss->Resting = 1;
+        _restingSuperSlabs++;
     }
 
     /// <summary>The memory cap refused a mapping: take back the spans of ended threads and the abandoned
@@ -464,6 +477,7 @@ public sealed unsafe partial class HakmemHeap
         else _superSlabs = ss->Next;
         if (ss->Next != null) ss->Next->Prev = ss->Prev;
         if (ss->FreeMask == Layout.AllSlabsFree) _emptySuperSlabs--;
+        _restingSuperSlabs -= ss->Resting;
         _registry.Remove((nuint)ss->Base);
         Os.Unmap(ss->Base, Layout.SuperSlabSize);
         ss->Magic = 0;

@@ -59,6 +59,7 @@ internal unsafe struct SuperSlab
     public byte* Base;
     public long HeapId;
     public uint FreeMask;            // bit i set: slot i free (heap lock)
+    public int Resting;              // 1: empty, its pages given up with Os.Rest until a span is carved from it (heap lock)
     public SuperSlab* Next;          // heap's list of SuperSlabs (heap lock)
     public SuperSlab* Prev;
     public ulong* LiveBits;          // guard mode only, else null

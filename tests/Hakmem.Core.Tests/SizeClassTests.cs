@@ -54,7 +54,7 @@ public class SizeClassTests
             var (inverse, shift) = SizeClasses.BlockIndexer(bs);
             ulong spanBytes = (ulong)SizeClasses.SpanSlabs(c) * 65536;
             ulong capacity = spanBytes / bs;
-            Assert.True(capacity >= (c < SizeClasses.TinyCount ? 64ul : 8ul));
+            Assert.True(capacity >= (c < SizeClasses.TinyCount ? 64ul : 4ul));
             for (ulong off = 0; off < spanBytes + 2 * bs; off++)
             {
                 bool start = off % bs == 0 && off / bs < capacity;

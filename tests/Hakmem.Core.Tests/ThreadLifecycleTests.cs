@@ -60,7 +60,10 @@ public unsafe class ThreadLifecycleTests
         foreach (var p in kept) heap.Free((void*)p); // frees into abandoned spans: remote queue
         audit = heap.Audit();
         Assert.Equal(0, audit.LiveBlocks);
-        Assert.True(heap.Stats().MappedBytes <= 2 * 1024 * 1024, "empty SuperSlabs beyond one are returned to the OS");
+        var s = heap.Stats();
+        Assert.Equal(s.MappedBytes, s.RestingBytes); // no thread holds a cache: every empty SuperSlab rests
+        heap.Trim();
+        Assert.Equal(0, heap.Stats().MappedBytes);
     }
 
     [Fact]
@@ -78,8 +81,60 @@ public unsafe class ThreadLifecycleTests
         Assert.Equal(burst, heap.Stats().PeakMappedBytes);
         foreach (var p in blocks) t.Free((void*)p);
         t.Release();
-        Assert.True(heap.Stats().MappedBytes <= 2 * 1024 * 1024, $"{heap.Stats().MappedBytes} bytes still mapped after the last cache was released");
+        var rested = heap.Stats();
+        Assert.Equal(rested.MappedBytes, rested.RestingBytes); // kept for the next threads, their pages given up
+        Assert.True(rested.MappedBytes <= 8 * 2 * 1024 * 1024, $"{rested.MappedBytes} bytes still mapped after the last cache was released");
         Assert.True(heap.Audit().IsClean);
+    }
+
+    [Fact]
+    public void Once_no_thread_holds_a_cache_empty_superslabs_give_their_pages_up_and_the_next_threads_take_them_again()
+    {
+        using var heap = new HakmemHeap();
+        nint first = 0;
+        long peak = 0;
+        OnThread(() =>
+        {
+            var blocks = Enumerable.Range(0, 4000).Select(_ => (nint)heap.Alloc(1024)).ToList(); // 4 MiB, carved: touched
+            first = blocks[0];
+            foreach (var p in blocks) heap.Free((void*)p);
+            Assert.Equal(0, heap.Stats().RestingBytes); // this thread still holds its cache: the pages stay
+            peak = heap.Stats().PeakMappedBytes;
+            heap.ReleaseThreadCache();
+        });
+        var rested = heap.Stats();
+        Assert.True(rested.RestingBytes >= 2 * 1024 * 1024);
+        Assert.Equal(rested.MappedBytes, rested.RestingBytes);
+        Assert.True(LazyFreeKb(first) >= 1024, "the kernel holds the resting pages as lazily freed (MADV_FREE)");
+        OnThread(() =>
+        {
+            var again = Enumerable.Range(0, 4000).Select(_ => (nint)heap.Alloc(1024)).ToList();
+            Assert.Equal(0, heap.Stats().RestingBytes);
+            foreach (var p in again) heap.Free((void*)p);
+            heap.ReleaseThreadCache();
+        });
+        Assert.Equal(peak, heap.Stats().PeakMappedBytes); // the same mappings, not new ones
+        heap.Trim();
+        Assert.Equal(0, heap.Stats().MappedBytes);
+        Assert.True(heap.Audit().IsClean);
+    }
+
+    /// <summary>LazyFree of the mapping (VMA) holding <paramref name="address"/>, from /proc/self/smaps.</summary>
+    private static long LazyFreeKb(nint address)
+    {
+        bool inside = false;
+        foreach (string line in File.ReadLines("/proc/self/smaps"))
+        {
+            int dash = line.IndexOf('-');
+            if (dash > 0 && line.IndexOf(' ') > dash && ulong.TryParse(line.AsSpan(0, dash), System.Globalization.NumberStyles.HexNumber, null, out ulong start))
+            {
+                ulong end = ulong.Parse(line.AsSpan(dash + 1, line.IndexOf(' ') - dash - 1), System.Globalization.NumberStyles.HexNumber);
+                inside = (ulong)address >= start && (ulong)address < end;
+            }
+            else if (inside && line.StartsWith("LazyFree:"))
+                return long.Parse(line["LazyFree:".Length..].Trim().Split(' ')[0]);
+        }
+        return 0;
     }
 
     [Fact]
@@ -94,8 +149,11 @@ public unsafe class ThreadLifecycleTests
         foreach (var p in blocks) heap.Free((void*)p);
         heap.ReleaseThreadCache();
         var empty = heap.Stats();
-        Assert.True(empty.MappedBytes <= 2 * 1024 * 1024, $"{empty.MappedBytes} bytes still mapped");
+        Assert.True(empty.MappedBytes <= 8 * 2 * 1024 * 1024, $"{empty.MappedBytes} bytes still mapped");
+        Assert.Equal(empty.MappedBytes, empty.RestingBytes); // what stays mapped has given its pages up
         Assert.Equal(full.PeakMappedBytes, empty.PeakMappedBytes);
+        heap.Trim();
+        Assert.Equal(0, heap.Stats().MappedBytes);
         Assert.True(heap.Audit().IsClean);
     }
 
