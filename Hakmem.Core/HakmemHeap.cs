@@ -171,7 +171,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         if (_activeCaches.Count == 0)
         {
             RestEmptySuperSlabsLocked();
-            _large.TrimAll(); // as for empty SuperSlabs: no thread is about to reuse them
+            _large.TrimAll(); // no thread is about to reuse them: unlike an empty SuperSlab, a cached mapping cannot rest (it may be any size, and is handed out as it is)
         }
     }
 

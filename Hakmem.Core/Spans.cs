@@ -3,8 +3,8 @@ using System.Runtime.CompilerServices;
 namespace Hakmem;
 
 /// <summary>Spans and SuperSlabs: acquiring a span for a thread (adopt an abandoned one, else a free
-/// run of slots, else a new SuperSlab), draining, freeing and abandoning spans, returning empty
-/// SuperSlabs to the OS.</summary>
+/// run of slots, else a new SuperSlab), draining, freeing and abandoning spans, keeping empty SuperSlabs
+/// (resting them once no thread holds a cache) and returning those beyond the kept ones to the OS.</summary>
 public sealed unsafe partial class HakmemHeap
 {
     private const int MaxRingScan = 16;

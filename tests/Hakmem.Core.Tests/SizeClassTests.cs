@@ -55,6 +55,7 @@ public class SizeClassTests
             ulong spanBytes = (ulong)SizeClasses.SpanSlabs(c) * 65536;
             ulong capacity = spanBytes / bs;
             Assert.True(capacity >= (c < SizeClasses.TinyCount ? 64ul : 4ul));
+            if (c >= SizeClasses.TinyCount) Assert.Equal((bs * 4 + 65535) / 65536, (uint)SizeClasses.SpanSlabs(c)); // the fewest slabs for 4 blocks
             for (ulong off = 0; off < spanBytes + 2 * bs; off++)
             {
                 bool start = off % bs == 0 && off / bs < capacity;
