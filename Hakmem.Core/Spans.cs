@@ -12,7 +12,6 @@ public sealed unsafe partial class HakmemHeap
     // Guarded by _sync.
     private SuperSlab* _superSlabs;
     private int _emptySuperSlabs;                    // SuperSlabs with every slot free, kept mapped against churn
-    private int _restingSuperSlabs;                  // those of them whose pages are given up (Os.Rest)
     private readonly nint[] _abandoned = new nint[SizeClasses.Count]; // Slab* lists, one per class
     private long _superSlabCount, _superSlabPeak, _spansAdopted, _cachesReclaimed;
 
@@ -195,7 +194,6 @@ public sealed unsafe partial class HakmemHeap
             if (ss->FreeMask == Layout.AllSlabsFree)
             {
                 _emptySuperSlabs--;
-                _restingSuperSlabs -= ss->Resting;
                 ss->Resting = 0;
             }
             Slab* s = InitSpan(ss, first, span, c, tc);
@@ -455,7 +453,6 @@ public sealed unsafe partial class HakmemHeap
         if (ss->Resting != 0) return;
         Os.Rest(ss->Base, Layout.SuperSlabSize);
         ss->Resting = 1;
-        _restingSuperSlabs++;
     }
 
     /// <summary>The memory cap refused a mapping: take back the spans of ended threads and the abandoned
@@ -477,7 +474,6 @@ public sealed unsafe partial class HakmemHeap
         else _superSlabs = ss->Next;
         if (ss->Next != null) ss->Next->Prev = ss->Prev;
         if (ss->FreeMask == Layout.AllSlabsFree) _emptySuperSlabs--;
-        _restingSuperSlabs -= ss->Resting;
         _registry.Remove((nuint)ss->Base);
         Os.Unmap(ss->Base, Layout.SuperSlabSize);
         ss->Magic = 0;

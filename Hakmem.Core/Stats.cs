@@ -1,10 +1,10 @@
 namespace Hakmem;
 
-/// <summary>Counters of a heap. RestingBytes: the part of MappedBytes in empty SuperSlabs kept mapped with their pages
-/// given up (MADV_FREE) once no thread held a cache. Only slow paths count (refills, drains, spills, remote frees): a counter
+/// <summary>Counters of a heap. Only slow paths count (refills, drains, spills, remote frees): a counter
 /// on every allocation and free cost a few percent of throughput. <see cref="Routes"/> counts every
 /// allocation and free by route, only under HAKMEM_FREE_ROUTE_TRACE=1 (null otherwise). Thread counters are summed without
-/// stopping the threads, so a snapshot taken while they run is approximate; memory figures are exact.</summary>
+/// stopping the threads, so a snapshot taken while they run is approximate; memory figures are exact. RestingBytes is
+/// the part of MappedBytes in empty SuperSlabs kept mapped with their pages given up (MADV_FREE) once no thread held a cache.</summary>
 public sealed record HeapStats(
     long RemoteFrees,
     long Refills,
@@ -46,6 +46,13 @@ public sealed unsafe partial class HakmemHeap
         tc->Routes = default;
     }
 
+    private long RestingSuperSlabsLocked()
+    {
+        long n = 0;
+        for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next) n += ss->Resting;
+        return n;
+    }
+
     public HeapStats Stats()
     {
         lock (_sync)
@@ -67,7 +74,7 @@ public sealed unsafe partial class HakmemHeap
                 _superSlabCount, _superSlabPeak,
                 large.Allocs, large.Blocks, large.Bytes,
                 large.CachedBlocks, large.CachedBytes, large.CacheHits, large.Decayed, large.Resized,
-                _budget.Mapped, _budget.Peak, (long)_restingSuperSlabs * (long)Layout.SuperSlabSize, _budget.Refusals,
+                _budget.Mapped, _budget.Peak, RestingSuperSlabsLocked() * (long)Layout.SuperSlabSize, _budget.Refusals,
                 Trace.Routes ? RouteCounts.From(routes) : null);
         }
     }
