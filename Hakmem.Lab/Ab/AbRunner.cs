@@ -21,7 +21,7 @@ public sealed class AbRunner(IReadOnlyDictionary<string, RunExecutor> sides, IRe
     public async Task<int> RunAsync(IReadOnlyList<PlannedPair> pairs, CsvAppender<RunRecord> csv, Func<Cell, TimeSpan> timeoutOf, string id, CancellationToken cancel)
     {
         var clock = Stopwatch.StartNew();
-        int done = 0, failures = 0;
+        int done = 0, failures = 0, pairsDone = 0;
         var lastPlain = TimeSpan.Zero;
         foreach (var pair in pairs)
         {
@@ -53,9 +53,11 @@ public sealed class AbRunner(IReadOnlyDictionary<string, RunExecutor> sides, IRe
                     progressOut.WriteLine($"  {result.Outcome.Name(),-7} {side} {pair.Cell.Key} run {pair.Run}: {result.Message}");
                 }
             }
-            string status = MatrixRunner.Status(done, pairs.Count * 2, pair.Index + 1, pairs.Count, failures, clock.Elapsed).Replace("cells done", "pairs done", StringComparison.Ordinal);
+            // Counted in this call's list: a later round's pairs carry indexes that go on from the earlier rounds'.
+            pairsDone++;
+            string status = MatrixRunner.Status(done, pairs.Count * 2, pairsDone, pairs.Count, failures, clock.Elapsed).Replace("cells done", "pairs done", StringComparison.Ordinal);
             if (interactive) progressOut.Write("\r" + status + "  ");
-            else if (clock.Elapsed - lastPlain >= TimeSpan.FromSeconds(10) || pair.Index == pairs.Count - 1)
+            else if (clock.Elapsed - lastPlain >= TimeSpan.FromSeconds(10) || pairsDone == pairs.Count)
             {
                 progressOut.WriteLine(status);
                 lastPlain = clock.Elapsed;

@@ -235,6 +235,10 @@ public class AbTests
                 "--memory-threshold", "off", "--out", dir);
             Assert.Equal(1, o.ExitCode);
             Assert.Contains("ab: round 6: 1 of 1 cells undecided", o.Stdout);
+            // Progress counts each round's own pairs: never more done than the round holds.
+            var progress = System.Text.RegularExpressions.Regex.Matches(o.Stdout, @"pairs done (\d+)/(\d+)");
+            Assert.True(progress.Count >= 3, o.Stdout); // the first pairs, then at least round 6
+            Assert.All(progress, m => Assert.True(int.Parse(m.Groups[1].Value) <= int.Parse(m.Groups[2].Value), m.Value));
             var row = Assert.Single(Csv.Read<CellComparison>(Path.Combine(dir, ResultSet.CompareFile)));
             Assert.Equal(Verdicts.Slower, row.Verdict);
             Assert.Contains("sequential", row.Note);
