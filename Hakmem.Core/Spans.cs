@@ -424,18 +424,24 @@ public sealed unsafe partial class HakmemHeap
         return region;
     }
 
-    /// <summary>Up to this many empty SuperSlabs stay mapped (resting once no thread holds a cache).</summary>
-    private const int MaxEmptySuperSlabs = 8;
+    /// <summary>Up to this many empty SuperSlabs keep their pages while threads hold caches.</summary>
+    private const int MaxResidentEmptySuperSlabs = 8;
+
+    /// <summary>Up to this many empty SuperSlabs stay mapped; those beyond the resident ones rest.</summary>
+    private const int MaxEmptySuperSlabs = 32;
 
     /// <summary>Keep empty SuperSlabs, so that a heap that frees a burst and allocates it again neither maps and
     /// unmaps 2 MiB at a time nor faults the pages in again (a thread freeing 1000 blocks of 16 KiB and allocating them
-    /// back; every larson hand-off; a workload after its warm-up; the next generation of threads): up to
-    /// <see cref="MaxEmptySuperSlabs"/>, unmapping any other. While threads hold caches they keep their pages; once none
-    /// does, they rest (see <see cref="RestEmptySuperSlabsLocked"/>).</summary>
+    /// back; every larson hand-off; a workload after its warm-up; the next generation of threads). The first
+    /// <see cref="MaxResidentEmptySuperSlabs"/> keep their pages while threads hold caches; beyond them a SuperSlab
+    /// rests at once (its pages given up, its mapping kept: written again without a fault while the kernel has not
+    /// taken the pages; rptest's rounds swing between 8 and 19 SuperSlabs and faulted 4000 pages a run when these were
+    /// unmapped); beyond <see cref="MaxEmptySuperSlabs"/> it is unmapped. Once no thread holds a cache, every empty one
+    /// rests (see <see cref="RestEmptySuperSlabsLocked"/>).</summary>
     private void ReleaseEmptySuperSlabLocked(SuperSlab* ss)
     {
         if (++_emptySuperSlabs > MaxEmptySuperSlabs) UnmapSuperSlabLocked(ss);
-        else if (_activeCaches.Count == 0) RestLocked(ss);
+        else if (_emptySuperSlabs > MaxResidentEmptySuperSlabs || _activeCaches.Count == 0) RestLocked(ss);
     }
 
     /// <summary>The last thread cache was released: nobody is about to reuse the empty SuperSlabs soon, so their pages
