@@ -4,7 +4,7 @@ namespace Hakmem;
 
 /// <summary>Spans and SuperSlabs: acquiring a span for a thread (adopt an abandoned one, else a free
 /// run of slots, else a new SuperSlab), draining, freeing and abandoning spans, keeping empty SuperSlabs
-/// (resting them once no thread holds a cache) and returning those beyond the kept ones to the OS.</summary>
+/// (8 with their pages while threads hold caches, the others resting) and returning those beyond the kept ones to the OS.</summary>
 public sealed unsafe partial class HakmemHeap
 {
     private const int MaxRingScan = 16;
@@ -424,7 +424,7 @@ public sealed unsafe partial class HakmemHeap
         return region;
     }
 
-    /// <summary>Up to this many empty SuperSlabs keep their pages while threads hold caches.</summary>
+    /// <summary>At most this many empty SuperSlabs keep their pages while threads hold caches.</summary>
     private const int MaxResidentEmptySuperSlabs = 8;
 
     /// <summary>Up to this many empty SuperSlabs stay mapped; those beyond the resident ones rest.</summary>
@@ -432,17 +432,22 @@ public sealed unsafe partial class HakmemHeap
 
     /// <summary>Keep empty SuperSlabs, so that a heap that frees a burst and allocates it again neither maps and
     /// unmaps 2 MiB at a time nor faults the pages in again (a thread freeing 1000 blocks of 16 KiB and allocating them
-    /// back; every larson hand-off; a workload after its warm-up; the next generation of threads). The first
-    /// <see cref="MaxResidentEmptySuperSlabs"/> keep their pages while threads hold caches; beyond them a SuperSlab
-    /// rests at once (its pages given up, its mapping kept: written again without a fault while the kernel has not
-    /// taken the pages; rptest's rounds swing between 8 and 19 SuperSlabs and faulted 4000 pages a run when these were
-    /// unmapped); beyond <see cref="MaxEmptySuperSlabs"/> it is unmapped. Once no thread holds a cache, every empty one
-    /// rests (see <see cref="RestEmptySuperSlabsLocked"/>).</summary>
+    /// back; every larson hand-off; a workload after its warm-up; the next generation of threads). While threads hold
+    /// caches, up to <see cref="MaxResidentEmptySuperSlabs"/> empty ones keep their pages (the resident ones counted from
+    /// the resting flags, so that a cycle carved from them and freed again finds them resident still); beyond them a
+    /// SuperSlab rests at once (its pages given up, its mapping kept: written again without a fault while the kernel
+    /// has not taken the pages; rptest's rounds swing between 8 and 19 SuperSlabs and faulted 4000 pages a run when
+    /// these were unmapped); beyond <see cref="MaxEmptySuperSlabs"/> it is unmapped. Once no thread holds a cache,
+    /// every empty one rests (see <see cref="RestEmptySuperSlabsLocked"/>).</summary>
     private void ReleaseEmptySuperSlabLocked(SuperSlab* ss)
     {
         if (++_emptySuperSlabs > MaxEmptySuperSlabs) UnmapSuperSlabLocked(ss);
-        else if (_emptySuperSlabs > MaxResidentEmptySuperSlabs || _activeCaches.Count == 0) RestLocked(ss);
+        else if (_releasingUnused) return; // about to be unmapped: no madvise first
+        else if (_activeCaches.Count == 0 || (_emptySuperSlabs > MaxResidentEmptySuperSlabs && _emptySuperSlabs - RestingSuperSlabsLocked() > MaxResidentEmptySuperSlabs)) RestLocked(ss);
     }
+
+    /// <summary>Set while <see cref="ReleaseUnusedLocked"/> collects: the SuperSlabs that empty then are unmapped next.</summary>
+    private bool _releasingUnused;
 
     /// <summary>The last thread cache was released: nobody is about to reuse the empty SuperSlabs soon, so their pages
     /// are given up (MADV_FREE: the kernel takes them when it needs memory, which then no longer counts as the heap's),
@@ -452,6 +457,15 @@ public sealed unsafe partial class HakmemHeap
     {
         for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
             if (ss->FreeMask == Layout.AllSlabsFree) RestLocked(ss);
+    }
+
+    /// <summary>The empty SuperSlabs resting now (a walk: the flags are the record, read only when a SuperSlab empties past
+    /// the resident ones and by Stats).</summary>
+    private long RestingSuperSlabsLocked()
+    {
+        long n = 0;
+        for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next) n += ss->Resting;
+        return n;
     }
 
     private void RestLocked(SuperSlab* ss)
@@ -465,7 +479,15 @@ public sealed unsafe partial class HakmemHeap
     /// spans that emptied, and give every empty SuperSlab back to the OS, before the caller tries again.</summary>
     private void ReleaseUnusedLocked()
     {
-        CollectLocked();
+        _releasingUnused = true;
+        try
+        {
+            CollectLocked();
+        }
+        finally
+        {
+            _releasingUnused = false;
+        }
         for (SuperSlab* ss = _superSlabs; ss != null && _emptySuperSlabs > 0;)
         {
             SuperSlab* next = ss->Next;
