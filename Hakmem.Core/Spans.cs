@@ -4,7 +4,7 @@ namespace Hakmem;
 
 /// <summary>Spans and SuperSlabs: acquiring a span for a thread (adopt an abandoned one, else a free
 /// run of slots, else a new SuperSlab), draining, freeing and abandoning spans, keeping empty SuperSlabs
-/// (8 with their pages while threads hold caches, the others resting) and returning those beyond the kept ones to the OS.</summary>
+/// (resting them once no thread holds a cache) and returning those beyond the kept ones to the OS.</summary>
 public sealed unsafe partial class HakmemHeap
 {
     private const int MaxRingScan = 16;
@@ -183,40 +183,25 @@ public sealed unsafe partial class HakmemHeap
         return null;
     }
 
-    /// <summary>A new span of class c in the first SuperSlab with a run of free slots whose pages were written before
-    /// (resident, or resting and not yet taken by the kernel), else in the first with any free run: slots written before
-    /// cost no new page, so the process's RSS grows only when no used memory is free (kept empty SuperSlabs count in RSS
-    /// until the kernel takes their pages).</summary>
     private Slab* CarveSpanLocked(ThreadCache* tc, ClassCache* cc, int c)
     {
         int span = SizeClasses.SpanSlabs(c);
-        SuperSlab* fresh = null;
-        int freshFirst = -1;
         for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
         {
             if (ss->FreeMask == 0) continue;
-            int first = SuperSlab.FindFreeRun(ss->FreeMask & ss->WrittenMask, span);
-            if (first >= 0) return CarveLocked(tc, cc, c, ss, first, span);
-            if (fresh == null && (first = SuperSlab.FindFreeRun(ss->FreeMask, span)) >= 0)
+            int first = SuperSlab.FindFreeRun(ss->FreeMask, span);
+            if (first < 0) continue;
+            if (ss->FreeMask == Layout.AllSlabsFree)
             {
-                fresh = ss;
-                freshFirst = first;
+                _emptySuperSlabs--;
+                ss->Resting = 0;
             }
+            Slab* s = InitSpan(ss, first, span, c, tc);
+            LinkOwned(cc, s);
+            cc->Current = s;
+            return s;
         }
-        return fresh == null ? null : CarveLocked(tc, cc, c, fresh, freshFirst, span);
-    }
-
-    private Slab* CarveLocked(ThreadCache* tc, ClassCache* cc, int c, SuperSlab* ss, int first, int span)
-    {
-        if (ss->FreeMask == Layout.AllSlabsFree)
-        {
-            _emptySuperSlabs--;
-            ss->Resting = 0;
-        }
-        Slab* s = InitSpan(ss, first, span, c, tc);
-        LinkOwned(cc, s);
-        cc->Current = s;
-        return s;
+        return null;
     }
 
     private static Slab* InitSpan(SuperSlab* ss, int first, int span, int c, ThreadCache* owner)
@@ -228,7 +213,6 @@ public sealed unsafe partial class HakmemHeap
             slabs[k].Class = (short)c;
             slabs[k].CacheOffset = ThreadCache.CacheOffset(c);
             ss->FreeMask &= ~(1u << k);
-            ss->WrittenMask |= 1u << k;
         }
         Slab* s = slabs + first;
         uint bs = SizeClasses.BlockSize(c);
@@ -440,30 +424,19 @@ public sealed unsafe partial class HakmemHeap
         return region;
     }
 
-    /// <summary>At most this many empty SuperSlabs keep their pages while threads hold caches.</summary>
-    private const int MaxResidentEmptySuperSlabs = 8;
-
-    /// <summary>Up to this many empty SuperSlabs stay mapped; those beyond the resident ones rest.</summary>
-    private const int MaxEmptySuperSlabs = 32;
+    /// <summary>Up to this many empty SuperSlabs stay mapped (resting once no thread holds a cache).</summary>
+    private const int MaxEmptySuperSlabs = 8;
 
     /// <summary>Keep empty SuperSlabs, so that a heap that frees a burst and allocates it again neither maps and
     /// unmaps 2 MiB at a time nor faults the pages in again (a thread freeing 1000 blocks of 16 KiB and allocating them
-    /// back; every larson hand-off; a workload after its warm-up; the next generation of threads). While threads hold
-    /// caches, up to <see cref="MaxResidentEmptySuperSlabs"/> empty ones keep their pages (the resident ones counted from
-    /// the resting flags, so that a cycle carved from them and freed again finds them resident still); beyond them a
-    /// SuperSlab rests at once (its pages given up, its mapping kept: written again without a fault while the kernel
-    /// has not taken the pages; rptest's rounds swing between 8 and 19 SuperSlabs and faulted 4000 pages a run when
-    /// these were unmapped); beyond <see cref="MaxEmptySuperSlabs"/> it is unmapped. Once no thread holds a cache,
-    /// every empty one rests (see <see cref="RestEmptySuperSlabsLocked"/>).</summary>
+    /// back; every larson hand-off; a workload after its warm-up; the next generation of threads): up to
+    /// <see cref="MaxEmptySuperSlabs"/>, unmapping any other. While threads hold caches they keep their pages; once none
+    /// does, they rest (see <see cref="RestEmptySuperSlabsLocked"/>).</summary>
     private void ReleaseEmptySuperSlabLocked(SuperSlab* ss)
     {
         if (++_emptySuperSlabs > MaxEmptySuperSlabs) UnmapSuperSlabLocked(ss);
-        else if (_releasingUnused) return; // about to be unmapped: no madvise first
-        else if (_activeCaches.Count == 0 || (_emptySuperSlabs > MaxResidentEmptySuperSlabs && _emptySuperSlabs - RestingSuperSlabsLocked() > MaxResidentEmptySuperSlabs)) RestLocked(ss);
+        else if (_activeCaches.Count == 0) RestLocked(ss);
     }
-
-    /// <summary>Set while <see cref="ReleaseUnusedLocked"/> collects: the SuperSlabs that empty then are unmapped next.</summary>
-    private bool _releasingUnused;
 
     /// <summary>The last thread cache was released: nobody is about to reuse the empty SuperSlabs soon, so their pages
     /// are given up (MADV_FREE: the kernel takes them when it needs memory, which then no longer counts as the heap's),
@@ -473,15 +446,6 @@ public sealed unsafe partial class HakmemHeap
     {
         for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
             if (ss->FreeMask == Layout.AllSlabsFree) RestLocked(ss);
-    }
-
-    /// <summary>The empty SuperSlabs resting now (a walk: the flags are the record, read only when a SuperSlab empties past
-    /// the resident ones and by Stats).</summary>
-    private long RestingSuperSlabsLocked()
-    {
-        long n = 0;
-        for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next) n += ss->Resting;
-        return n;
     }
 
     private void RestLocked(SuperSlab* ss)
@@ -495,15 +459,7 @@ public sealed unsafe partial class HakmemHeap
     /// spans that emptied, and give every empty SuperSlab back to the OS, before the caller tries again.</summary>
     private void ReleaseUnusedLocked()
     {
-        _releasingUnused = true;
-        try
-        {
-            CollectLocked();
-        }
-        finally
-        {
-            _releasingUnused = false;
-        }
+        CollectLocked();
         for (SuperSlab* ss = _superSlabs; ss != null && _emptySuperSlabs > 0;)
         {
             SuperSlab* next = ss->Next;

@@ -4,8 +4,7 @@ namespace Hakmem;
 /// on every allocation and free cost a few percent of throughput. <see cref="Routes"/> counts every
 /// allocation and free by route, only under HAKMEM_FREE_ROUTE_TRACE=1 (null otherwise). Thread counters are summed without
 /// stopping the threads, so a snapshot taken while they run is approximate; memory figures are exact. RestingBytes is
-/// the part of MappedBytes in empty SuperSlabs kept mapped with their pages given up (MADV_FREE): beyond 8 while threads
-/// hold caches, all of them once none does.</summary>
+/// the part of MappedBytes in empty SuperSlabs kept mapped with their pages given up (MADV_FREE) once no thread held a cache.</summary>
 public sealed record HeapStats(
     long RemoteFrees,
     long Refills,
@@ -45,6 +44,13 @@ public sealed unsafe partial class HakmemHeap
         tc->Counters = default;
         _foldedRoutes.Add(tc->Routes);
         tc->Routes = default;
+    }
+
+    private long RestingSuperSlabsLocked()
+    {
+        long n = 0;
+        for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next) n += ss->Resting;
+        return n;
     }
 
     public HeapStats Stats()
