@@ -183,25 +183,40 @@ public sealed unsafe partial class HakmemHeap
         return null;
     }
 
+    /// <summary>A new span of class c in the first SuperSlab with a run of free slots whose pages were written before
+    /// (resident, or resting and not yet taken by the kernel), else in the first with any free run: slots written before
+    /// cost no new page, so the process's RSS grows only when no used memory is free (kept empty SuperSlabs count in RSS
+    /// until the kernel takes their pages).</summary>
     private Slab* CarveSpanLocked(ThreadCache* tc, ClassCache* cc, int c)
     {
         int span = SizeClasses.SpanSlabs(c);
+        SuperSlab* fresh = null;
+        int freshFirst = -1;
         for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
         {
             if (ss->FreeMask == 0) continue;
-            int first = SuperSlab.FindFreeRun(ss->FreeMask, span);
-            if (first < 0) continue;
-            if (ss->FreeMask == Layout.AllSlabsFree)
+            int first = SuperSlab.FindFreeRun(ss->FreeMask & ss->WrittenMask, span);
+            if (first >= 0) return CarveLocked(tc, cc, c, ss, first, span);
+            if (fresh == null && (first = SuperSlab.FindFreeRun(ss->FreeMask, span)) >= 0)
             {
-                _emptySuperSlabs--;
-                ss->Resting = 0;
+                fresh = ss;
+                freshFirst = first;
             }
-            Slab* s = InitSpan(ss, first, span, c, tc);
-            LinkOwned(cc, s);
-            cc->Current = s;
-            return s;
         }
-        return null;
+        return fresh == null ? null : CarveLocked(tc, cc, c, fresh, freshFirst, span);
+    }
+
+    private Slab* CarveLocked(ThreadCache* tc, ClassCache* cc, int c, SuperSlab* ss, int first, int span)
+    {
+        if (ss->FreeMask == Layout.AllSlabsFree)
+        {
+            _emptySuperSlabs--;
+            ss->Resting = 0;
+        }
+        Slab* s = InitSpan(ss, first, span, c, tc);
+        LinkOwned(cc, s);
+        cc->Current = s;
+        return s;
     }
 
     private static Slab* InitSpan(SuperSlab* ss, int first, int span, int c, ThreadCache* owner)
@@ -213,6 +228,7 @@ public sealed unsafe partial class HakmemHeap
             slabs[k].Class = (short)c;
             slabs[k].CacheOffset = ThreadCache.CacheOffset(c);
             ss->FreeMask &= ~(1u << k);
+            ss->WrittenMask |= 1u << k;
         }
         Slab* s = slabs + first;
         uint bs = SizeClasses.BlockSize(c);

@@ -1,3 +1,4 @@
+using System.Numerics;
 using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 
@@ -50,7 +51,7 @@ internal unsafe struct Slab
 internal unsafe struct SuperSlab
 {
     public const ulong MagicValue = 0x48414B4D454D5353; // "HAKMEMSS"
-    public const int SlabsOffset = 64;
+    public const int SlabsOffset = 128;
     public static readonly nuint MetaBytes = Os.RoundUpToPage(SlabsOffset + (nuint)(Layout.SlabsPerSuperSlab * sizeof(Slab)));
     /// <summary>Guard mode: one bit per 16 bytes of the region, set while a block is with the user.</summary>
     public static readonly nuint LiveBitsBytes = Layout.SuperSlabSize / Layout.MinBlock / 8;
@@ -60,6 +61,7 @@ internal unsafe struct SuperSlab
     public long HeapId;
     public uint FreeMask;            // bit i set: slot i free (heap lock)
     public int Resting;              // 1: empty, its pages given up with Os.Rest until a span is carved from it (heap lock)
+    public uint WrittenMask;         // bit i set: slot i was carved since the mapping: its pages may be resident (heap lock)
     public SuperSlab* Next;          // heap's list of SuperSlabs (heap lock)
     public SuperSlab* Prev;
     public ulong* LiveBits;          // guard mode only, else null
@@ -92,14 +94,13 @@ internal unsafe struct SuperSlab
         return Slabs(ss)[slot].HeadSlab;
     }
 
-    /// <summary>First index of <paramref name="count"/> contiguous free slots, or -1.</summary>
+    /// <summary>First index of <paramref name="count"/> contiguous free slots, or -1: bit j of the mask ANDed with its
+    /// shifts by 1 .. count - 1 is set when slots j .. j + count - 1 are all free (shifts bring in zeros: no slot past
+    /// the last).</summary>
     public static int FindFreeRun(uint freeMask, int count)
     {
-        uint want = count == 32 ? uint.MaxValue : (1u << count) - 1;
-        for (int i = 0; i + count <= Layout.SlabsPerSuperSlab; i++)
-        {
-            if (((freeMask >> i) & want) == want) return i;
-        }
-        return -1;
+        uint runs = freeMask;
+        for (int i = 1; i < count && runs != 0; i++) runs &= freeMask >> i;
+        return runs == 0 ? -1 : BitOperations.TrailingZeroCount(runs);
     }
 }
