@@ -75,6 +75,23 @@ public sealed unsafe partial class HakmemHeap
                 }
             }
 
+            // Lists of emptied spans (Emptied.cs), of active and pooled caches: a record is Listed exactly when it is on one, once.
+            var listed = new HashSet<nint>();
+            void WalkListed(Slab* s, string list)
+            {
+                for (int n = 0; s != null && n <= 1 << 20; s = s->EmptiedNext, n++)
+                {
+                    if (!listed.Add((nint)s)) violations.Add($"span record {SlabName(s)} is twice on the lists of emptied spans (second: {list})");
+                    if (!RemoteQueue.IsListed(&s->RemoteHead)) violations.Add($"span record {SlabName(s)} is on a list of emptied spans ({list}) but not marked listed");
+                }
+            }
+            foreach (var (cache, _) in _activeCaches)
+            {
+                WalkListed(*ThreadCache.Emptied((ThreadCache*)cache), "a cache's emptied list");
+                WalkListed(*ThreadCache.Aged((ThreadCache*)cache), "a cache's aged list");
+            }
+            for (ThreadCache* tc = _freeCaches; tc != null; tc = tc->NextFree) WalkListed(*ThreadCache.Emptied(tc), "a pooled cache's emptied list");
+
             var perClass = new (long Live, long Free, int Spans)[SizeClasses.Count];
             int empty = 0;
             for (SuperSlab* ss = _superSlabs; ss != null; ss = ss->Next)
@@ -88,6 +105,10 @@ public sealed unsafe partial class HakmemHeap
                 for (int k = 0; k < Layout.SlabsPerSuperSlab; k++)
                 {
                     Slab* s = slabs + k;
+                    if (RemoteQueue.IsListed(&s->RemoteHead) && !listed.Contains((nint)s))
+                        violations.Add($"span record {SlabName(s)} is marked listed but is on no list of emptied spans: nothing would clear the mark");
+                    if ((s->Class < 0 || s->Owner == null) && ((ulong)(nint)s->RemoteHead & RemoteQueue.WantEmptied) != 0)
+                        violations.Add($"span record {SlabName(s)} is free or abandoned but asks its owner to hear when it empties");
                     if (s->Class < 0 || s->HeadSlab != s) continue;
                     long onList = 0, remote = 0;
                     for (void* p = s->FreeList; p != null && onList <= s->Capacity; p = *(void**)p, onList++)

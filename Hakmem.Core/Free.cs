@@ -140,7 +140,9 @@ public sealed unsafe partial class HakmemHeap
     private void FreeRemote(ThreadCache* tc, Slab* s, void* p)
     {
         ((ulong*)p)[1] = _secret ^ (ulong)p;
-        if (RemoteQueue.Push(&s->RemoteHead, p)) HintOwner(s);
+        ulong before = RemoteQueue.Push(&s->RemoteHead, p);
+        if (RemoteQueue.IsEmpty(before)) HintOwner(s);
+        if ((before & RemoteQueue.WantEmptied) != 0 && RemoteQueue.Count(before) + 1 == s->Capacity) NoteEmptied(s);
         if (tc != null) tc->Counters.RemoteFrees++;
         else Interlocked.Increment(ref _remoteFreesWithoutCache);
         if (Trace.On) Traced(tc, Route.FreeRemote, s->Class, p);

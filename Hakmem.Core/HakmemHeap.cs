@@ -128,7 +128,11 @@ public sealed unsafe partial class HakmemHeap : IDisposable
         {
             ThrowIfDisposed();
             ThreadCache* tc = _freeCaches;
-            if (tc != null) _freeCaches = tc->NextFree;
+            if (tc != null)
+            {
+                _freeCaches = tc->NextFree;
+                UnlistEmptied(tc); // spans listed by frees that read a stale owner
+            }
             else
             {
                 tc = (ThreadCache*)Os.Map(_cacheBytes);
@@ -149,6 +153,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
     /// Runs on the cache's own thread, or for a thread that has ended (nobody else touches its spans).</summary>
     private void ReleaseCacheLocked(ThreadCache* tc)
     {
+        UnlistEmptied(tc);
         for (int c = 0; c < SizeClasses.Count; c++)
         {
             ClassCache* cc = ThreadCache.Classes(tc) + c;
@@ -157,7 +162,7 @@ public sealed unsafe partial class HakmemHeap : IDisposable
             {
                 Slab* s = cc->Current;
                 UnlinkOwned(cc, s);
-                if (s->RemoteHead != null) Drain(tc, s);
+                if (s->RemoteHead != null) Drain(tc, s); // also for a flag alone: an abandoned span asks no owner to hear of it
                 if (s->Used == 0) FreeSpanLocked(s);
                 else AbandonLocked(s);
             }

@@ -23,11 +23,11 @@ public sealed unsafe partial class HakmemHeap
         Slab* s = cc->Current;
         if (s != null)
         {
-            if (s->HasLocalBlocks || (s->RemoteHead != null && Drain(tc, s) != 0)) return s;
+            if (HasBlocksOrWant(tc, s)) return s;
             Slab* t = s->Next;
             for (int i = 0; t != s && i < MaxRingScan; i++, t = t->Next)
             {
-                if (t->HasLocalBlocks || (t->RemoteHead != null && Drain(tc, t) != 0))
+                if (HasBlocksOrWant(tc, t))
                 {
                     cc->Current = t;
                     return t;
@@ -40,6 +40,16 @@ public sealed unsafe partial class HakmemHeap
             ThrowIfDisposed();
             return AcquireSpanLocked(tc, cc, c);
         }
+    }
+
+    /// <summary>Whether span s has a block to give, draining its remote queue if that is where they are; a span
+    /// used up (every block out) asks to hear when other threads' frees bring them all back (see Emptied.cs).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private bool HasBlocksOrWant(ThreadCache* tc, Slab* s)
+    {
+        if (s->HasLocalBlocks || (RemoteQueue.HasBlocks(&s->RemoteHead) && Drain(tc, s) != 0)) return true;
+        if (_inject == SeedBug.None) RemoteQueue.WantWhenEmptied(&s->RemoteHead); // canary heaps unmap records listed spans may be in
+        return false;
     }
 
     /// <summary>Whether a remote free reached a span of class c (or any class) of this cache since the owner last looked; clears
@@ -60,7 +70,7 @@ public sealed unsafe partial class HakmemHeap
         for (Slab* t = s->Next; t != s;)
         {
             Slab* next = t->Next;
-            if (t->RemoteHead != null && Drain(tc, t) != 0 && t != s->Next)
+            if (RemoteQueue.HasBlocks(&t->RemoteHead) && Drain(tc, t) != 0 && t != s->Next)
             {
                 UnlinkOwned(cc, t);
                 LinkOwned(cc, t); // right after s, which is current: behind this pass, which never sees it again
@@ -109,7 +119,9 @@ public sealed unsafe partial class HakmemHeap
 
     private Slab* AcquireSpanLocked(ThreadCache* tc, ClassCache* cc, int c)
     {
-        Slab* s = AdoptOrCarveLocked(tc, cc, c);
+        Slab* s;
+        if ((*ThreadCache.Emptied(tc) != null || *ThreadCache.Aged(tc) != null) && (s = TakeEmptiedSpansLocked(tc, cc, c)) != null) return s;
+        s = AdoptOrCarveLocked(tc, cc, c);
         if (s != null) return s;
         // Before asking the OS: spans of ended threads and empty abandoned spans, then this thread's own
         // spans of every class that other threads' frees emptied.
@@ -136,7 +148,7 @@ public sealed unsafe partial class HakmemHeap
             for (Slab* t = cur->Next; t != cur;)
             {
                 Slab* next = t->Next;
-                if (t->RemoteHead != null) Drain(tc, t);
+                if (RemoteQueue.HasBlocks(&t->RemoteHead)) Drain(tc, t);
                 if (t->Used == 0)
                 {
                     UnlinkOwned(other, t);
@@ -167,7 +179,7 @@ public sealed unsafe partial class HakmemHeap
             SetOwner(s, tc);
             _spansAdopted++;
             if (Trace.Ring) TraceEvent(tc, TraceKind.Adopt, c, s->Start, s->Used);
-            if (s->RemoteHead != null) Drain(tc, s);
+            if (RemoteQueue.HasBlocks(&s->RemoteHead)) Drain(tc, s);
             if (s->Used == 0)
             {
                 FreeSpanLocked(s);
@@ -240,7 +252,7 @@ public sealed unsafe partial class HakmemHeap
         s->Carved = 0;
         s->Used = 0;
         s->FreeList = null;
-        s->RemoteHead = null;
+        RemoteQueue.Reset(&s->RemoteHead); // keeps Listed: the record may still be on a list (of the thread that freed the span)
         s->Span = (byte)span;
         s->Owner = owner;
         s->Next = s->Prev = null;
@@ -272,6 +284,7 @@ public sealed unsafe partial class HakmemHeap
         s->FreeList = null;
         s->Carved = 0;
         s->Span = 0;
+        RemoteQueue.Reset(&s->RemoteHead); // no block is out: at most a request to hear when it empties, which no owner wants now
         for (int k = first; k < first + span; k++)
         {
             Volatile.Write(ref slabs[k].Capacity, 0); // a free slot holds no block: the free path's index check refuses it
@@ -312,7 +325,7 @@ public sealed unsafe partial class HakmemHeap
             for (var s = (Slab*)_abandoned[c]; s != null;)
             {
                 Slab* next = s->Next;
-                if (s->RemoteHead != null) Drain(null, s);
+                if (RemoteQueue.HasBlocks(&s->RemoteHead)) Drain(null, s);
                 if (s->Used == 0)
                 {
                     UnlinkAbandonedLocked(s);

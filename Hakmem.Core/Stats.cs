@@ -4,7 +4,9 @@ namespace Hakmem;
 /// on every allocation and free cost a few percent of throughput. <see cref="Routes"/> counts every
 /// allocation and free by route, only under HAKMEM_FREE_ROUTE_TRACE=1 (null otherwise). Thread counters are summed without
 /// stopping the threads, so a snapshot taken while they run is approximate; memory figures are exact. RestingBytes is
-/// the part of MappedBytes in empty SuperSlabs kept mapped with their pages given up (MADV_FREE) once no thread held a cache.</summary>
+/// the part of MappedBytes in empty SuperSlabs kept mapped with their pages given up (MADV_FREE) once no thread held a cache.
+/// EmptiedSpansTaken and EmptiedSpansReturned count spans other threads' frees emptied after their owner had used them up
+/// (see Emptied.cs): taken back by their class, or given back to their SuperSlab.</summary>
 public sealed record HeapStats(
     long RemoteFrees,
     long Refills,
@@ -28,6 +30,8 @@ public sealed record HeapStats(
     long PeakMappedBytes,
     long RestingBytes,
     long OutOfMemoryRefusals,
+    long EmptiedSpansTaken,
+    long EmptiedSpansReturned,
     RouteCounts? Routes = null);
 
 public sealed unsafe partial class HakmemHeap
@@ -75,6 +79,7 @@ public sealed unsafe partial class HakmemHeap
                 large.Allocs, large.Blocks, large.Bytes,
                 large.CachedBlocks, large.CachedBytes, large.CacheHits, large.Decayed, large.Resized,
                 _budget.Mapped, _budget.Peak, RestingSuperSlabsLocked() * (long)Layout.SuperSlabSize, _budget.Refusals,
+                sum.EmptiedSpansTaken, sum.EmptiedSpansReturned,
                 Trace.Routes ? RouteCounts.From(routes) : null);
         }
     }

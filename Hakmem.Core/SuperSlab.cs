@@ -34,6 +34,7 @@ internal unsafe struct Slab
     [FieldOffset(80)] public SuperSlab* Super;
     [FieldOffset(88)] public nuint GroupKey;      // registry: the base of the SuperSlab whose group starts here (first record of a group)
     [FieldOffset(96)] public void* RemoteHead;    // MPSC stack of blocks freed by other threads
+    [FieldOffset(104)] public Slab* EmptiedNext;  // the owner's list of spans other threads' frees emptied (RemoteQueue.Listed)
 
     /// <summary>Blocks this span can still give without a remote drain.</summary>
     public readonly bool HasLocalBlocks

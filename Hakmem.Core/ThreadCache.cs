@@ -62,7 +62,8 @@ internal unsafe struct ThreadCache
     /// <summary>The remote hints, one int per class, on cache lines of their own: other threads write them,
     /// and the owner's class records must not bounce with them.</summary>
     public static readonly int RemoteHintsOffset = ClassesOffset + SizeClasses.Count * sizeof(ClassCache);
-    private static readonly int RemoteHintsBytes = ((SizeClasses.Count + 1) * sizeof(int) + 63) & ~63;
+    private static readonly int EmptiedOffset = RemoteHintsOffset + (((SizeClasses.Count + 1) * sizeof(int) + 7) & ~7);
+    private static readonly int RemoteHintsBytes = (EmptiedOffset - RemoteHintsOffset + 2 * sizeof(void*) + 63) & ~63;
     /// <summary>The hint after the per-class ones: a remote free reached some span of this cache since the owner
     /// last swept all its classes for spans other threads emptied.</summary>
     public const int AnyRemoteHint = SizeClasses.Count;
@@ -75,6 +76,17 @@ internal unsafe struct ThreadCache
     /// A hint only: a stale owner may get one it has no use for, which costs one pass over a ring.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int* RemoteHints(ThreadCache* tc) => (int*)((byte*)tc + RemoteHintsOffset);
+
+    /// <summary>Spans of this cache that other threads' frees emptied after the owner had used them up: a stack
+    /// pushed by those threads (linked through <see cref="Slab.EmptiedNext"/>), taken whole by the owner. On the hints'
+    /// line: other threads write it, rarely.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Slab** Emptied(ThreadCache* tc) => (Slab**)((byte*)tc + EmptiedOffset);
+
+    /// <summary>The owner's own list of emptied spans it took off <see cref="Emptied"/> and keeps one more round
+    /// (HakmemHeap.TakeEmptiedSpansLocked); they stay Listed while on it.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Slab** Aged(ThreadCache* tc) => (Slab**)((byte*)tc + EmptiedOffset) + 1;
 
     /// <summary>The byte offset in a thread cache of a class's record (what a span's record keeps, so free
     /// reaches the record with one add).</summary>
@@ -112,7 +124,7 @@ internal unsafe struct ThreadCache
         tc->Counters = default;
         tc->Routes = default;
         Tier chain = TierOrder.Chain(o);
-        new Span<byte>((byte*)tc + RemoteHintsOffset, RemoteHintsBytes).Clear(); // a pooled cache's old hints are not this thread's
+        new Span<byte>((byte*)tc + RemoteHintsOffset, EmptiedOffset - RemoteHintsOffset).Clear(); // a pooled cache's old hints are not this thread's (its emptied list was taken: HakmemHeap.UnlistEmptied)
         void** fast = (void**)((byte*)tc + RemoteHintsOffset + RemoteHintsBytes);
         for (int c = 0; c < SizeClasses.Count; c++)
         {
@@ -138,6 +150,8 @@ internal struct CacheCounters
     public long Drains;
     public long DrainedBlocks;
     public long Spills;
+    public long EmptiedSpansTaken;   // spans other threads' frees emptied, taken back as a class's current span
+    public long EmptiedSpansReturned; // ... given back to their SuperSlab after a round unused
 
     public void Add(in CacheCounters o)
     {
@@ -146,5 +160,7 @@ internal struct CacheCounters
         Drains += o.Drains;
         DrainedBlocks += o.DrainedBlocks;
         Spills += o.Spills;
+        EmptiedSpansTaken += o.EmptiedSpansTaken;
+        EmptiedSpansReturned += o.EmptiedSpansReturned;
     }
 }

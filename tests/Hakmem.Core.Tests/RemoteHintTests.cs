@@ -57,6 +57,35 @@ public unsafe class RemoteHintTests
         Assert.True(heap.Audit().IsClean);
     }
 
+    [Theory]
+    [InlineData(0, false)]  // straight from the span
+    [InlineData(64, false)] // fast tier and TLS SLL
+    [InlineData(64, true)]  // fast tier and TLS List
+    public void A_span_used_up_and_then_emptied_by_another_thread_is_given_back_when_the_owner_needs_spans_and_its_class_did_not_take_it_again(int fastCap, bool tlsList)
+    {
+        using var heap = new HakmemHeap(new HakmemOptions { FastCap = fastCap, TlsSll = fastCap != 0 && !tlsList, TlsList = tlsList });
+        var owner = heap.ForThisThread();
+        // The first span of 64-byte blocks used up, then a block of the second: the first is no longer the class's current span.
+        var first = Enumerable.Range(0, PerSpan).Select(_ => (nint)owner.Alloc(BlockSize)).ToList();
+        var more = (nint)owner.Alloc(BlockSize);
+        nint slot = first[0] & ~(nint)0xFFFF;
+        Assert.All(first, p => Assert.Equal(slot, p & ~(nint)0xFFFF));
+        Assert.NotEqual(slot, more & ~(nint)0xFFFF);
+        RemoteFrees.OnAnotherThread(heap, first); // every block back, into the span's remote queue
+
+        var other = (nint)owner.Alloc(256); // a new span for another class: the emptied span ages a round (its class may want it)
+        Assert.NotEqual(slot, other & ~(nint)0xFFFF);
+        var third = (nint)owner.Alloc(512); // the next new span: the emptied one was not used again, and goes back first
+
+        Assert.Equal(slot, third & ~(nint)0xFFFF); // the emptied span's slot, written before, carved for the new class
+        Assert.Equal(1, heap.Stats().PeakSuperSlabs);
+        owner.Free((void*)third);
+        owner.Free((void*)other);
+        owner.Free((void*)more);
+        owner.Release();
+        Assert.True(heap.Audit().IsClean);
+    }
+
     [Fact]
     public void A_span_another_thread_emptied_gives_its_slot_to_another_class_before_a_new_superslab_is_mapped()
     {

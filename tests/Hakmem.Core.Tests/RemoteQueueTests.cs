@@ -17,7 +17,7 @@ public unsafe class RemoteQueueTests
             void* head = null;
             var firsts = new List<int>();
             for (int i = 0; i < N; i++)
-                if (RemoteQueue.Push(&head, blocks + i * 16)) firsts.Add(i);
+                if (RemoteQueue.IsEmpty(RemoteQueue.Push(&head, blocks + i * 16))) firsts.Add(i);
             Assert.Equal([0], firsts);
             Assert.True(RemoteQueue.Peek(&head, out uint counted) == blocks + (N - 1) * 16);
             Assert.Equal((uint)N, counted);
@@ -30,9 +30,50 @@ public unsafe class RemoteQueueTests
             for (void* p = taken; p != null; p = *(void**)p, walked++)
                 Assert.True(p == blocks + (N - 1 - walked) * 16, $"node {walked} out of order"); // last pushed first
             Assert.Equal(N, walked);
-            Assert.True(RemoteQueue.Push(&head, blocks), "a push after the take finds the queue empty again");
+            Assert.True(RemoteQueue.IsEmpty(RemoteQueue.Push(&head, blocks)), "a push after the take finds the queue empty again");
             RemoteQueue.Peek(&head, out counted);
             Assert.Equal(1u, counted);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(blocks);
+        }
+    }
+
+    [Fact]
+    public void A_used_up_span_is_listed_once_by_the_free_that_brings_its_last_block_back()
+    {
+        const int Capacity = 3;
+        byte* blocks = (byte*)NativeMemory.AlignedAlloc(Capacity * 16, 16);
+        try
+        {
+            void* head = null;
+            RemoteQueue.WantWhenEmptied(&head);
+            var listedAt = new List<int>();
+            for (int i = 0; i < Capacity; i++)
+            {
+                ulong before = RemoteQueue.Push(&head, blocks + i * 16);
+                Assert.Equal((uint)i, RemoteQueue.Count(before));
+                if ((before & RemoteQueue.WantEmptied) != 0 && RemoteQueue.Count(before) + 1 == Capacity && RemoteQueue.TryList(&head)) listedAt.Add(i);
+            }
+            Assert.Equal([Capacity - 1], listedAt);
+            Assert.False(RemoteQueue.TryList(&head), "listed already");
+            RemoteQueue.WantWhenEmptied(&head); // refused: blocks wait, and the span is listed
+            Assert.Equal(RemoteQueue.Listed, (ulong)(nint)head & (RemoteQueue.Listed | RemoteQueue.WantEmptied)); // the request became the listing
+
+            void* taken = RemoteQueue.TakeAll(&head, out uint count);
+
+            Assert.True(taken == blocks + (Capacity - 1) * 16);
+            Assert.Equal((uint)Capacity, count);
+            Assert.Equal(RemoteQueue.Listed, (ulong)(nint)head); // the take keeps the span listed, and no block
+            RemoteQueue.WantWhenEmptied(&head);
+            Assert.Equal(RemoteQueue.Listed, (ulong)(nint)head); // no request while it is listed: it would be listed twice
+            RemoteQueue.Unlist(&head);
+            Assert.True(head == null);
+            RemoteQueue.WantWhenEmptied(&head);
+            Assert.Equal(RemoteQueue.WantEmptied, (ulong)(nint)head);
+            Assert.True(RemoteQueue.TakeAll(&head, out count) == null);
+            Assert.True(head == null, "a take clears the request: the owner is looking at the span");
         }
         finally
         {
