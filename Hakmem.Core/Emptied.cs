@@ -9,8 +9,8 @@ namespace Hakmem;
 /// a span it looks at them: an emptied span of the class it needs becomes current, the others wait one round (on the
 /// aged list, drained, still in their rings), and those still unused at the next round go back to their SuperSlab, where
 /// the carve takes them. A class in steady use (threads freeing each other's blocks, mid_large_mt) takes its emptied
-/// spans back within the round, as whole drained free lists; giving them back at once cost such a thread 15% (each
-/// carved again, block by block) and its peak memory 18% (spans spread over more SuperSlabs).</summary>
+/// spans back within the round, as whole drained free lists; giving them back at the first shortage cost such a thread
+/// 15% (each carved again, block by block) and its peak memory 18% (spans spread over more SuperSlabs).</summary>
 public sealed unsafe partial class HakmemHeap
 {
     /// <summary>The free that brought every block of span s back into its queue: onto its owner's list. The owner
@@ -43,18 +43,25 @@ public sealed unsafe partial class HakmemHeap
     private Slab* TakeEmptiedSpansLocked(ThreadCache* tc, ClassCache* want, int c)
     {
         Slab* found = null;
+        // Drains an owned span; true when it is the one class c takes (the first of class c with a block).
+        bool TakenForClass(Slab* s)
+        {
+            if (RemoteQueue.HasBlocks(&s->RemoteHead)) Drain(tc, s);
+            if (s->Class != c || found != null || !s->HasLocalBlocks) return false;
+            found = s;
+            return true;
+        }
+
         var s = *ThreadCache.Aged(tc);
         *ThreadCache.Aged(tc) = null;
         while (s != null)
         {
             Slab* next = s->EmptiedNext;
             RemoteQueue.Unlist(&s->RemoteHead);
-            if (IsOwnedHead(tc, s))
+            if (IsOwnedHead(tc, s) && !TakenForClass(s))
             {
-                if (RemoteQueue.HasBlocks(&s->RemoteHead)) Drain(tc, s);
                 ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
-                if (s->Class == c && found == null && s->HasLocalBlocks) found = s;
-                else if (s->Used == 0 && cc->Current != s)
+                if (s->Used == 0 && cc->Current != s)
                 {
                     UnlinkOwned(cc, s);
                     FreeSpanLocked(s);
@@ -68,20 +75,11 @@ public sealed unsafe partial class HakmemHeap
         while (s != null)
         {
             Slab* next = s->EmptiedNext;
-            if (!IsOwnedHead(tc, s)) RemoteQueue.Unlist(&s->RemoteHead);
+            if (!IsOwnedHead(tc, s) || TakenForClass(s)) RemoteQueue.Unlist(&s->RemoteHead);
             else
             {
-                if (RemoteQueue.HasBlocks(&s->RemoteHead)) Drain(tc, s);
-                if (s->Class == c && found == null && s->HasLocalBlocks)
-                {
-                    found = s;
-                    RemoteQueue.Unlist(&s->RemoteHead);
-                }
-                else
-                {
-                    s->EmptiedNext = aged; // stays Listed: no free lists it again while it ages
-                    aged = s;
-                }
+                s->EmptiedNext = aged; // stays Listed: no free lists it again while it ages
+                aged = s;
             }
             s = next;
         }
@@ -98,12 +96,12 @@ public sealed unsafe partial class HakmemHeap
     /// spans are freed or abandoned by the release, or belong to others now).</summary>
     private static void UnlistEmptied(ThreadCache* tc)
     {
-        Unlist((Slab*)Interlocked.Exchange(ref *(nint*)ThreadCache.Emptied(tc), 0));
-        Unlist(*ThreadCache.Aged(tc));
+        UnlistAll((Slab*)Interlocked.Exchange(ref *(nint*)ThreadCache.Emptied(tc), 0));
+        UnlistAll(*ThreadCache.Aged(tc));
         *ThreadCache.Aged(tc) = null;
     }
 
-    private static void Unlist(Slab* s)
+    private static void UnlistAll(Slab* s)
     {
         while (s != null)
         {
