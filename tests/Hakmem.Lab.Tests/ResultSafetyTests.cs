@@ -150,7 +150,7 @@ public class ResultSafetyTests(ITestOutputHelper output)
             string dir = Path.Combine(root, "set");
             // --settle makes each run last at least 0.6 s, so that the signal lands mid-matrix however late a
             // loaded machine lets this test see the first row.
-            using (var lab = Hklab.Spawn(SmallMatrix(dir, 8, "--settle", "600")))
+            using (var lab = Hklab.SpawnInterruptible(SmallMatrix(dir, 8, "--settle", "600")))
             {
                 WaitFor(() => RowsIn(dir) >= 1, "the first run");
                 Hklab.Signal(lab.Id, "INT");
