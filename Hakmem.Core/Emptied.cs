@@ -1,5 +1,3 @@
-using System.Runtime.CompilerServices;
-
 namespace Hakmem;
 
 /// <summary>Spans that other threads' frees emptied, given back when their class has not used them again. A thread
@@ -12,8 +10,7 @@ namespace Hakmem;
 /// aged list, drained, still in their rings), and those still unused at the next round go back to their SuperSlab, where
 /// the carve takes them. A class in steady use (threads freeing each other's blocks, mid_large_mt) takes its emptied
 /// spans back within the round, as whole drained free lists; giving them back at the first shortage cost such a thread
-/// 15% (each carved again, block by block) and its peak memory 18% (spans spread over more SuperSlabs). A mid-class
-/// span the owner's own frees emptied (<see cref="OwnSpanEmptied"/>) joins the same list, and the same rounds.</summary>
+/// 15% (each carved again, block by block) and its peak memory 18% (spans spread over more SuperSlabs).</summary>
 public sealed unsafe partial class HakmemHeap
 {
     /// <summary>The free that brought every block of span s back into its queue: onto its owner's list. The owner
@@ -27,34 +24,6 @@ public sealed unsafe partial class HakmemHeap
             RemoteQueue.Unlist(&s->RemoteHead); // abandoned: the heap lock holder collects it
             return;
         }
-        PushEmptied(owner, s);
-    }
-
-    /// <summary>The owner's frees of a mid class emptied span s, not its class's current one (Free.ToOwnSpan): listed as
-    /// one other threads emptied, so that it goes back to its SuperSlab if its class does not use it again within a round,
-    /// without a lock on the free path. A canary heap gives it back at once (its records may be unmapped under a list).</summary>
-    [MethodImpl(MethodImplOptions.NoInlining)]
-    private void OwnSpanEmptied(ThreadCache* tc, Slab* s)
-    {
-        if (_inject != SeedBug.None)
-        {
-            UnlinkOwned(ThreadCache.Classes(tc) + s->Class, s);
-            lock (_sync) FreeSpanLocked(s);
-        }
-        else ListEmptiedByOwner(tc, s);
-    }
-
-    /// <summary>The owner lists a span of its own it found empty (unless it is listed already).</summary>
-    private static void ListEmptiedByOwner(ThreadCache* tc, Slab* s)
-    {
-        if (RemoteQueue.TryListOwn(&s->RemoteHead)) PushEmptied(tc, s);
-    }
-
-    /// <summary>Onto the owner's list (its stack of emptied spans, pushed by any thread). Inlined: a call here made every remote
-    /// free slower (xmalloc-test 3.5%), though it runs once per span emptied.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static void PushEmptied(ThreadCache* owner, Slab* s)
-    {
         Slab** head = ThreadCache.Emptied(owner);
         var old = (Slab*)Volatile.Read(ref *(nint*)head);
         while (true)
@@ -123,8 +92,8 @@ public sealed unsafe partial class HakmemHeap
 
     private static bool IsOwnedHead(ThreadCache* tc, Slab* s) => s->Owner == tc && s->HeadSlab == s && s->Class >= 0;
 
-    /// <summary>A cache released or taken from the pool, or trimmed: whatever is on its emptied and aged lists is unlisted (the
-    /// spans are freed or abandoned by the release, belong to others now, or are looked at by the trim).</summary>
+    /// <summary>A cache released or taken from the pool: whatever is on its emptied and aged lists is unlisted (the
+    /// spans are freed or abandoned by the release, or belong to others now).</summary>
     private static void UnlistEmptied(ThreadCache* tc)
     {
         UnlistAll((Slab*)Interlocked.Exchange(ref *(nint*)ThreadCache.Emptied(tc), 0));

@@ -4,9 +4,8 @@ namespace Hakmem;
 
 /// <summary>The free path. The registry record of the pointer's slot confirms it is a block of this heap
 /// before anything of it is read; the block index is checked exactly (no interior pointers); the free tag catches most double
-/// frees. A block of a span the thread owns goes into its cache (of a mid class, only a block of the class's current
-/// span: any other goes back to its span, out of line); any other goes to the span's remote queue, out of line
-/// (<see cref="FreeRemote"/>).</summary>
+/// frees. A block of a span the thread owns goes into its cache; any other goes to the span's remote
+/// queue, out of line (<see cref="FreeRemote"/>).</summary>
 public sealed unsafe partial class HakmemHeap
 {
     /// <summary>Frees a block of this heap; null is a no-op. A pointer that is not a live block of this
@@ -55,19 +54,12 @@ public sealed unsafe partial class HakmemHeap
     }
 
     /// <summary>A checked block of a span this thread owns (r: its head or a replica) goes into the
-    /// thread's cache, tagged: the fast array, then the chain, then past the chain's cap <see cref="ChainFull"/>.
-    /// A mid-class span's record leads to the current-span check record instead, which has no room, so its blocks
-    /// leave through ChainFull (<see cref="ThreadCache.CheckSpanOffset"/>).</summary>
+    /// thread's cache, tagged: the fast array, then the chain, then past the chain's cap <see cref="ChainFull"/>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private void ToOwnCache(ThreadCache* tc, Slab* r, void* p, ulong tag)
     {
         ((ulong*)p)[1] = tag;
-        ToTiers(tc, (ClassCache*)((byte*)tc + r->CacheOffset), r, p);
-    }
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ToTiers(ThreadCache* tc, ClassCache* cc, Slab* r, void* p)
-    {
+        var cc = (ClassCache*)((byte*)tc + r->CacheOffset);
         if (cc->FastTop != cc->FastEnd)
         {
             cc->PushFast(p);
@@ -83,22 +75,6 @@ public sealed unsafe partial class HakmemHeap
             return;
         }
         ChainFull(tc, cc, r->HeadSlab, p);
-    }
-
-    /// <summary>A block of a mid-class span of this thread other than its class's current one: onto the span's free list,
-    /// where a refill finds it when the ring comes round to the span. The span is not moved in the ring (a span of a
-    /// few blocks turns usable and used up again all the time: moving it cost threads freeing at random 10%); a span
-    /// this makes usable again sets the class's hint, so that a refill whose bounded scan finds nothing looks at the
-    /// whole ring before it carves (<see cref="DrainRing"/>), and a span this empties is listed for the owner
-    /// (<see cref="OwnSpanEmptied"/>).</summary>
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private void ToOwnSpan(ThreadCache* tc, ClassCache* cc, Slab* s, void* p)
-    {
-        if (!s->HasLocalBlocks) cc->OwnFreedHint = true;
-        *(void**)p = s->FreeList;
-        s->FreeList = p;
-        if (Trace.On) Traced(tc, Route.FreeSpan, s->Class, p);
-        if (--s->Used == 0) OwnSpanEmptied(tc, s);
     }
 
     /// <summary>The record of p's slot does not hold p as a block: a large block, a SuperSlab left out of
@@ -191,19 +167,10 @@ public sealed unsafe partial class HakmemHeap
 
     /// <summary>The chain of the class is at its cap (or there is none). The TLS List takes the block
     /// anyway and spills its older half back to the owner spans; past the TLS SLL's cap, or with no
-    /// chain, the block goes straight back to its span. A block of a mid class comes here first whatever its
-    /// tiers hold (cc is the current-span check record): into the class's tiers when its span is the current one,
-    /// else back to its span.</summary>
+    /// chain, the block goes straight back to its span.</summary>
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ChainFull(ThreadCache* tc, ClassCache* cc, Slab* s, void* p)
     {
-        if (cc->ChecksSpan)
-        {
-            ClassCache* own = ThreadCache.Classes(tc) + s->Class;
-            if (s == own->Current) ToTiers(tc, own, s, p);
-            else ToOwnSpan(tc, own, s, p);
-            return;
-        }
         if (cc->ChainTier == Tier.List)
         {
             *(void**)p = cc->Chain;
@@ -313,10 +280,6 @@ public sealed unsafe partial class HakmemHeap
         if (_guards) return; // the live bitmap decides exactly
         if (tc == null || s->Owner != tc)
             throw new HeapCorruptionException((nuint)p, $"double free (free tag present; class {s->Class}, owned by another thread)");
-        // A block past the carve cursor was never handed out by this span: its tag is left from a span of the slot that
-        // went back and was carved again (a pointer freed before, freed again).
-        if ((nuint)((byte*)p - s->Start) / s->BlockSize >= s->Carved)
-            throw new HeapCorruptionException((nuint)p, $"double free (class {s->Class}, a block of a span given back and carved again, not handed out since)");
         ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
         bool found = false;
         for (void** f = cc->Fast; f < cc->FastTop && !found; f++) found = *f == p;

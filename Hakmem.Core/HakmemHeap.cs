@@ -222,22 +222,16 @@ public sealed unsafe partial class HakmemHeap : IDisposable
     [MethodImpl(MethodImplOptions.NoInlining)]
     private void ThrowDisposed() => throw new ObjectDisposedException(nameof(HakmemHeap), $"hakmem heap {_id} is disposed");
 
-    /// <summary>Gives back to the OS what no live block needs: the caches of ended threads, the calling thread's
-    /// spans with no block out (but the current one of each class), every empty SuperSlab (even the ones kept for
-    /// reuse) and every cached large mapping. The blocks of caches in use stay where they are. An allocator's release
-    /// call, as mimalloc's mi_collect and glibc's malloc_trim: what a memory measurement calls before it takes a
-    /// baseline, and after a workload to see what the heap can give back.</summary>
+    /// <summary>Gives back to the OS what no live block needs: the caches of ended threads, every empty
+    /// SuperSlab (even the ones kept for reuse) and every cached large mapping. The blocks of caches in use
+    /// stay where they are. An allocator's release call, as mimalloc's mi_collect and glibc's malloc_trim:
+    /// what a memory measurement calls before it takes a baseline, and after a workload to see what the heap
+    /// can give back.</summary>
     public void Trim()
     {
-        ThreadCache* tc = _disposed ? null : CacheOrNull();
         lock (_sync)
         {
             if (_disposed) ThrowDisposed();
-            if (tc != null)
-            {
-                UnlistEmptied(tc); // the thread's own spans on the lists are among those the walk below looks at
-                FreeEmptyOwnedSpansLocked(tc);
-            }
             ReleaseUnusedLocked();
         }
         _large.TrimAll();

@@ -14,9 +14,8 @@ namespace Hakmem;
 /// The top two bits tell when a span the owner used up comes back whole: the owner sets <see cref="WantEmptied"/>
 /// on a span with no block left to give and an empty queue (every block is out); the free whose push
 /// brings the count to the span's capacity (every block is back, in the queue) turns it into <see cref="Listed"/>
-/// and puts the span on the owner's list of emptied spans (HakmemHeap.NoteEmptied). The owner sets Listed itself
-/// on a span its own frees emptied, or a drain did (<see cref="TryListOwn"/>). Listed stays until the owner takes
-/// the span off that list, so a span is never on it twice.</summary>
+/// and puts the span on the owner's list of emptied spans (HakmemHeap.NoteEmptied). Listed stays until the
+/// owner takes the span off that list, so a span is never on it twice.</summary>
 internal static unsafe class RemoteQueue
 {
     public const int AddressBits = 48;
@@ -54,8 +53,7 @@ internal static unsafe class RemoteQueue
     /// <summary>Takes the whole stack: its first block (null when empty) and how many blocks it holds. Clears
     /// <see cref="WantEmptied"/> (the span has blocks to give again, or its owner is looking at it), keeps <see cref="Listed"/>.
     /// The usual word holds no flag: one exchange then, since neither flag can appear meanwhile (only the consumer
-    /// sets WantEmptied and, itself, Listed on a word without WantEmptied; another thread's free only turns WantEmptied
-    /// into Listed).</summary>
+    /// sets WantEmptied, and Listed only ever replaces it).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void* TakeAll(void** head, out uint count)
     {
@@ -82,21 +80,6 @@ internal static unsafe class RemoteQueue
         long* h = (long*)head;
         long old = Volatile.Read(ref *h);
         while (((ulong)old & WantEmptied) != 0)
-        {
-            long seen = Interlocked.CompareExchange(ref *h, (long)(((ulong)old & ~WantEmptied) | Listed), old);
-            if (seen == old) return true;
-            old = seen;
-        }
-        return false;
-    }
-
-    /// <summary>The owner's own frees emptied the span: list it (taking back a request to hear of its emptying, which no
-    /// free can answer now). False when it is listed already.</summary>
-    public static bool TryListOwn(void** head)
-    {
-        long* h = (long*)head;
-        long old = Volatile.Read(ref *h);
-        while (((ulong)old & Listed) == 0)
         {
             long seen = Interlocked.CompareExchange(ref *h, (long)(((ulong)old & ~WantEmptied) | Listed), old);
             if (seen == old) return true;

@@ -67,16 +67,6 @@ internal static unsafe class SizeClasses
 
     private const uint SpanBlocks = 4;
 
-    /// <summary>Whether a thread's tiers of class c take only its own frees of blocks of the class's current span
-    /// (mid classes): a block of any other span goes back to that span's free list, as mimalloc's pages take their
-    /// frees. A cache that takes any block hands the class's blocks out again from every span it has, so live blocks
-    /// stay spread over all of them and no span empties; with few blocks per span, mid spans then hold memory
-    /// only their class can use (rptest, which hands batches of one size to another thread: 20 MB above base, 15 MB
-    /// when only the current span's blocks are cached). Tiny spans hold 64 to 4096 blocks and rarely empty anyway.
-    /// Mid spans' records lead the owner's frees to a check record that sends them the right way
-    /// (<see cref="ThreadCache.CheckSpanOffset"/>), so tiny frees pay nothing for the rule.</summary>
-    public static bool CachesCurrentSpanOnly(int cls) => cls >= TinyCount;
-
     /// <summary>The block index of an offset in one multiplication, exact or out of range: a block size is
     /// d = odd * 2^shift; with inverse the multiplicative inverse of odd modulo 2^64, rotating
     /// offset * inverse right by shift gives offset / d when d divides offset, and a value of at least

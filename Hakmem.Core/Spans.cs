@@ -33,7 +33,7 @@ public sealed unsafe partial class HakmemHeap
                     return t;
                 }
             }
-            if (t != s && (TakeRemoteHint(tc, c) | TakeOwnFreedHint(cc)) && (t = DrainRing(tc, cc, s)) != null) return t;
+            if (t != s && TakeRemoteHint(tc, c) && (t = DrainRing(tc, cc, s)) != null) return t;
         }
         lock (_sync)
         {
@@ -60,29 +60,17 @@ public sealed unsafe partial class HakmemHeap
         return Volatile.Read(ref *hint) != 0 && Interlocked.Exchange(ref *hint, 0) != 0;
     }
 
-    private static bool TakeOwnFreedHint(ClassCache* cc)
-    {
-        if (!cc->OwnFreedHint) return false;
-        cc->OwnFreedHint = false;
-        return true;
-    }
-
-    /// <summary>The bounded scan found nothing, but another thread freed into a span of the ring, or (mid classes) the
-    /// owner's free gave a used-up one a block: one pass over the whole ring drains every span with remote blocks, and
-    /// moves each that has blocks next to the current one, where the bounded scan finds them. Without it a producer
-    /// whose consumer frees its blocks (xmalloc-test) carves new spans while its older ones, past the scan's reach, fill
-    /// up again. Of a mid class, a span a drain empties is listed as emptied (frees of both kinds emptied it, and neither
-    /// lists it); a tiny class's spans are only drained (listing them cost xmalloc-test 4%: spans given back and carved again).
-    /// The last span moved becomes current; null when none has a block.</summary>
+    /// <summary>The bounded scan found nothing, but another thread freed into a span of the ring: one pass over the
+    /// whole ring drains every span with remote blocks, and moves each that now has blocks next to the current
+    /// one, where the bounded scan finds them. Without it a producer whose consumer frees its blocks (xmalloc-test)
+    /// carves new spans while its older ones, past the scan's reach, fill up again. The last span moved becomes
+    /// current; null when none gained a block.</summary>
     private Slab* DrainRing(ThreadCache* tc, ClassCache* cc, Slab* s)
     {
-        bool mid = SizeClasses.CachesCurrentSpanOnly(s->Class);
         for (Slab* t = s->Next; t != s;)
         {
             Slab* next = t->Next;
-            bool drained = RemoteQueue.HasBlocks(&t->RemoteHead) && Drain(tc, t) != 0;
-            if (drained && mid && t->Used == 0 && _inject == SeedBug.None) ListEmptiedByOwner(tc, t);
-            if ((drained || mid && t->HasLocalBlocks) && t != s->Next)
+            if (RemoteQueue.HasBlocks(&t->RemoteHead) && Drain(tc, t) != 0 && t != s->Next)
             {
                 UnlinkOwned(cc, t);
                 LinkOwned(cc, t); // right after s, which is current: behind this pass, which never sees it again
@@ -147,13 +135,10 @@ public sealed unsafe partial class HakmemHeap
     /// class another thread freed (a batch handed over, rptest) would otherwise keep them until it needs that
     /// class again, and map new memory for the others meanwhile. Runs once per SuperSlab that would be mapped,
     /// and only when a remote free reached one of the thread's spans since the last sweep (a span its own frees
-    /// emptied went back at once, or is listed: Emptied.cs): a thread that only grows never walks its spans here.</summary>
-    private int FreeOwnEmptiedSpansLocked(ThreadCache* tc) => TakeRemoteHint(tc, ThreadCache.AnyRemoteHint) ? FreeEmptyOwnedSpansLocked(tc) : 0;
-
-    /// <summary>Every span of the thread's rings with no block out after a drain goes back to its SuperSlab, except each
-    /// class's current one.</summary>
-    private int FreeEmptyOwnedSpansLocked(ThreadCache* tc)
+    /// emptied went back at once): a thread that only grows never walks its spans here.</summary>
+    private int FreeOwnEmptiedSpansLocked(ThreadCache* tc)
     {
+        if (!TakeRemoteHint(tc, ThreadCache.AnyRemoteHint)) return 0;
         int freed = 0;
         for (int k = 0; k < SizeClasses.Count; k++)
         {
@@ -253,7 +238,7 @@ public sealed unsafe partial class HakmemHeap
         {
             slabs[k].HeadSlab = slabs + first;
             slabs[k].Class = (short)c;
-            slabs[k].CacheOffset = SizeClasses.CachesCurrentSpanOnly(c) ? ThreadCache.CheckSpanOffset : ThreadCache.CacheOffset(c);
+            slabs[k].CacheOffset = ThreadCache.CacheOffset(c);
             ss->FreeMask &= ~(1u << k);
             ss->WrittenMask |= 1u << k;
         }

@@ -5,9 +5,8 @@ namespace Hakmem;
 /// allocation and free by route, only under HAKMEM_FREE_ROUTE_TRACE=1 (null otherwise). Thread counters are summed without
 /// stopping the threads, so a snapshot taken while they run is approximate; memory figures are exact. RestingBytes is
 /// the part of MappedBytes in empty SuperSlabs kept mapped with their pages given up (MADV_FREE) once no thread held a cache.
-/// EmptiedSpansTaken and EmptiedSpansReturned count spans listed as emptied (other threads' frees emptied them after their
-/// owner had used them up, or, of mid classes, the owner's own frees or a drain did; see Emptied.cs): taken back by their
-/// class, or given back to their SuperSlab.</summary>
+/// EmptiedSpansTaken and EmptiedSpansReturned count spans other threads' frees emptied after their owner had used them up
+/// (see Emptied.cs): taken back by their class, or given back to their SuperSlab.</summary>
 public sealed record HeapStats(
     long RemoteFrees,
     long Refills,

@@ -28,13 +28,13 @@ internal unsafe struct Slab
     [FieldOffset(58)] public byte Index;          // slot index in the SuperSlab
     [FieldOffset(59)] public byte Span;           // slots in the span (head only)
     [FieldOffset(60)] public byte Shift;          // SizeClasses.BlockIndexer(BlockSize): the power of two
-    [FieldOffset(62)] public ushort CacheOffset;  // ThreadCache.CacheOffset(Class): where free finds the class's cache record (mid classes: ThreadCache.CheckSpanOffset)
+    [FieldOffset(62)] public ushort CacheOffset;  // ThreadCache.CacheOffset(Class): where free finds the class's cache record
     [FieldOffset(64)] public Slab* Next;          // owner's ring per class, or the abandoned list
     [FieldOffset(72)] public Slab* Prev;
     [FieldOffset(80)] public SuperSlab* Super;
     [FieldOffset(88)] public nuint GroupKey;      // registry: the base of the SuperSlab whose group starts here (first record of a group)
     [FieldOffset(96)] public void* RemoteHead;    // MPSC stack of blocks freed by other threads
-    [FieldOffset(104)] public Slab* EmptiedNext;  // the owner's list of emptied spans (RemoteQueue.Listed; Emptied.cs)
+    [FieldOffset(104)] public Slab* EmptiedNext;  // the owner's list of spans other threads' frees emptied (RemoteQueue.Listed)
 
     /// <summary>Blocks this span can still give without a remote drain.</summary>
     public readonly bool HasLocalBlocks

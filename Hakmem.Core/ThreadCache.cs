@@ -21,8 +21,6 @@ internal unsafe struct ClassCache
     public int ChainRoom;        // blocks the chain takes before it is at its cap (ChainCap - its length; -1 past it, for a moment, in the TLS List)
     public int ChainCap;         // 0: no chain (TLS SLL and TLS List both off)
     public Tier ChainTier;       // Sll, List, or Span when there is no chain
-    public bool ChecksSpan;      // the current-span check record (ThreadCache.CheckSpanOffset), not a class's
-    public bool OwnFreedHint;    // an own free gave a used-up span of the ring a block (mid classes): see HakmemHeap.DrainRing
     public int Batch;            // blocks per refill
     public Slab* Current;        // span refills come from; a ring of all owned spans of the class
     public uint BlockSize;
@@ -58,17 +56,12 @@ internal unsafe struct ThreadCache
     public CacheCounters Counters;
     public RouteCounters Routes; // HAKMEM_FREE_ROUTE_TRACE only
     public TraceRingHeader* Ring; // HAKMEM_TINY_TRACE_RING only; kept when the cache is pooled and reused
-    // ClassCache[SizeClasses.Count] follows, then the current-span check record, then the remote hints, then the fast tier arrays.
+    // ClassCache[SizeClasses.Count] follows, then the remote hints, then the fast tier arrays.
 
     public static readonly int ClassesOffset = (sizeof(ThreadCache) + 63) & ~63;
-    /// <summary>The record after the classes' ones, where the spans of mid classes send the owner's frees: it has no room
-    /// in any tier, so the inlined free path leaves through <c>ChainFull</c>, which sends the block to its class's tiers when
-    /// its span is the class's current one and to the span otherwise (<see cref="SizeClasses.CachesCurrentSpanOnly"/>).
-    /// Tiny frees pay nothing for the rule: it lives in the offset each span's record keeps.</summary>
-    public static readonly ushort CheckSpanOffset = CacheOffset(SizeClasses.Count);
     /// <summary>The remote hints, one int per class, on cache lines of their own: other threads write them,
     /// and the owner's class records must not bounce with them.</summary>
-    public static readonly int RemoteHintsOffset = ClassesOffset + (SizeClasses.Count + 1) * sizeof(ClassCache);
+    public static readonly int RemoteHintsOffset = ClassesOffset + SizeClasses.Count * sizeof(ClassCache);
     private static readonly int EmptiedOffset = RemoteHintsOffset + (((SizeClasses.Count + 1) * sizeof(int) + 7) & ~7);
     private static readonly int RemoteHintsBytes = (EmptiedOffset - RemoteHintsOffset + 2 * sizeof(void*) + 63) & ~63;
     /// <summary>The hint after the per-class ones: a remote free reached some span of this cache since the owner
@@ -84,9 +77,9 @@ internal unsafe struct ThreadCache
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static int* RemoteHints(ThreadCache* tc) => (int*)((byte*)tc + RemoteHintsOffset);
 
-    /// <summary>Spans of this cache that other threads' frees emptied after the owner had used them up (and, of mid
-    /// classes, spans the owner's own frees or drains emptied): a stack pushed by those threads and the owner (linked
-    /// through <see cref="Slab.EmptiedNext"/>), taken whole by the owner. On the hints' line: other threads write it, rarely.</summary>
+    /// <summary>Spans of this cache that other threads' frees emptied after the owner had used them up: a stack
+    /// pushed by those threads (linked through <see cref="Slab.EmptiedNext"/>), taken whole by the owner. On the hints'
+    /// line: other threads write it, rarely.</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Slab** Emptied(ThreadCache* tc) => (Slab**)((byte*)tc + EmptiedOffset);
 
@@ -145,10 +138,6 @@ internal unsafe struct ThreadCache
             cc->ChainCap = cc->ChainRoom = chain == Tier.Span ? 0 : listCap;
             cc->Batch = SizeClasses.Batch(c);
         }
-        ClassCache* check = Classes(tc) + SizeClasses.Count; // no tier, no room: every free that reaches it leaves the inlined path
-        *check = default;
-        check->ChainTier = Tier.Span;
-        check->ChecksSpan = true;
     }
 }
 
@@ -161,7 +150,7 @@ internal struct CacheCounters
     public long Drains;
     public long DrainedBlocks;
     public long Spills;
-    public long EmptiedSpansTaken;   // spans listed as emptied (Emptied.cs), taken back as a class's current span
+    public long EmptiedSpansTaken;   // spans other threads' frees emptied, taken back as a class's current span
     public long EmptiedSpansReturned; // ... given back to their SuperSlab after a round unused
 
     public void Add(in CacheCounters o)

@@ -13,8 +13,7 @@
 //              Used and Carved; every other thread frees into the span's remote queue.
 // remote queue - lock-free multi-producer single-consumer stack of blocks freed by non-owners.
 // drain      - the owner takes the whole remote queue at once and splices it onto its free list.
-// emptied    - a span its owner used up and other threads' frees then brought back whole, or (mid classes) one
-//              the owner's own frees emptied while it was not its class's current span: listed for the
+// emptied    - a span its owner used up and other threads' frees then brought back whole: listed for the
 //              owner, taken back by its class or given back to its SuperSlab (Emptied.cs).
 // abandon    - a thread that releases its cache (or died) gives up its spans; they are parked
 //              on the heap's abandoned list with Owner = null.

@@ -37,20 +37,20 @@ public unsafe class CarveTests
     [Fact]
     public void A_new_span_goes_to_a_slot_written_before_rather_than_a_fresh_one_in_a_newer_superslab()
     {
-        // No cache tiers, a tiny class: a free goes straight to its span, and an emptied span back to its SuperSlab at once.
+        // No cache tiers: a free goes straight to its span, and an emptied span back to its SuperSlab.
         using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = false, TlsList = false });
         var blocks = new List<nint>();
-        for (int i = 0; i < 50 * 64; i++) blocks.Add((nint)heap.Alloc(1024)); // 64 per 64 KiB slot: 50 slots, two SuperSlabs
+        for (int i = 0; i < 200; i++) blocks.Add((nint)heap.Alloc(16384)); // 4 per 64 KiB slot: 50 slots, two SuperSlabs
         var stats = heap.Stats();
         Assert.Equal(2, stats.SuperSlabs);
-        // Empty one span of the first SuperSlab (blocks 128..191: its third slot).
-        nint slot = blocks[128];
-        for (int i = 128; i < 192; i++) heap.Free((void*)blocks[i]);
+        // Empty one span of the first SuperSlab (blocks 8..11: its third slot).
+        nint slot = blocks[8];
+        for (int i = 8; i < 12; i++) heap.Free((void*)blocks[i]);
         // Another class: a new span. The newer SuperSlab has fresh free slots; the older one, the slot just freed.
         nint p = (nint)heap.Alloc(8192);
         Assert.Equal(slot, p);
         heap.Free((void*)p);
-        for (int i = 0; i < blocks.Count; i++) if (i < 128 || i >= 192) heap.Free((void*)blocks[i]);
+        for (int i = 0; i < blocks.Count; i++) if (i < 8 || i >= 12) heap.Free((void*)blocks[i]);
         Assert.True(heap.Audit().IsClean);
     }
 }
