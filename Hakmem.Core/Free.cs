@@ -280,6 +280,10 @@ public sealed unsafe partial class HakmemHeap
         if (_guards) return; // the live bitmap decides exactly
         if (tc == null || s->Owner != tc)
             throw new HeapCorruptionException((nuint)p, $"double free (free tag present; class {s->Class}, owned by another thread)");
+        // A block past the carve cursor was never handed out by this span: its tag is left from a span of the slot that
+        // went back and was carved again (a pointer freed before, freed again).
+        if ((nuint)((byte*)p - s->Start) / s->BlockSize >= s->Carved)
+            throw new HeapCorruptionException((nuint)p, $"double free (class {s->Class}, a block of a span given back and carved again, not handed out since)");
         ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
         bool found = false;
         for (void** f = cc->Fast; f < cc->FastTop && !found; f++) found = *f == p;

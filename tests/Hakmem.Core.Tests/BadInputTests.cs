@@ -49,6 +49,29 @@ public unsafe class BadInputTests
     }
 
     [Fact]
+    public void A_block_freed_again_after_its_span_went_back_and_was_carved_again_is_a_double_free()
+    {
+        // Every tier off: each block comes straight from its span, carved in order, and goes straight back to it.
+        using var heap = new HakmemHeap(new HakmemOptions { FastCap = 0, TlsSll = false, TlsList = false });
+        static nint SlotOf(nint p) => p & ~(nint)0xFFFF;
+        var first = Enumerable.Range(0, 8).Select(_ => (nint)heap.Alloc(8192)).ToList(); // 8 blocks of 8 KiB: one 64 KiB span
+        var more = Enumerable.Range(0, 8).Select(_ => (nint)heap.Alloc(8192)).ToList();  // a second span, now the current one
+        Assert.All(first, p => Assert.Equal(SlotOf(first[0]), SlotOf(p)));
+        Assert.DoesNotContain(more, p => SlotOf(p) == SlotOf(first[0]));
+        foreach (nint p in first) heap.Free((void*)p); // the first span empties and goes back to its SuperSlab
+        // The class's next span takes the slot written before and carves only what it hands out.
+        var again = Enumerable.Range(0, 2).Select(_ => (nint)heap.Alloc(8192)).ToList();
+        Assert.Contains(again, p => SlotOf(p) == SlotOf(first[0]));
+        nint stale = first[^1]; // the last block of the old span: not carved again, its old free tag still there
+        Assert.DoesNotContain(stale, again);
+
+        Refused(() => heap.Free((void*)stale), (void*)stale, "double free");
+
+        foreach (nint p in again.Concat(more)) heap.Free((void*)p);
+        Assert.True(heap.Audit().IsClean);
+    }
+
+    [Fact]
     public void Guard_mode_catches_a_double_free_even_when_the_freed_block_was_overwritten()
     {
         using var heap = new HakmemHeap(new HakmemOptions { Guards = true });
