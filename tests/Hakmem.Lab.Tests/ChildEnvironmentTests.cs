@@ -21,4 +21,13 @@ public class ChildEnvironmentTests
         Assert.Equal(Outcome.Ok, r.Outcome);
         Assert.Equal(10, r.Ops); // "1" followed by the variable's value, "0"
     }
+
+    [Fact]
+    public async Task Workers_run_with_a_fixed_young_generation_budget()
+    {
+        if (Environment.GetEnvironmentVariable(ChildRunner.Gen0SizeVariable) != null) return; // the user's value is passed on as is
+        var r = await RunShell("echo \"HKLAB-RESULT {\\\"status\\\":\\\"ok\\\",\\\"ops\\\":$((${DOTNET_GCgen0size:-9})),\\\"seconds\\\":1}\"");
+        Assert.Equal(Outcome.Ok, r.Outcome);
+        Assert.Equal(4L << 20, r.Ops); // the hex budget, read by the shell's arithmetic: 9 when the variable is missing
+    }
 }
