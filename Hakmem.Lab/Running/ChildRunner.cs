@@ -32,7 +32,7 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
     public TimeSpan? RssEvery { get; init; }
 
     public const string TieredCompilationVariable = "DOTNET_TieredCompilation";
-    /// <summary>The managed heap's young-generation budget the worker runs with (hex, as the runtime reads it): 4 MiB.</summary>
+    /// <summary>The young-generation budget the worker runs with, at least this (hex, as the runtime reads it): 4 MiB.</summary>
     public const string Gen0SizeVariable = "DOTNET_GCgen0size", Gen0Size = "0x400000";
     /// <summary>exec: how much longer than the program's own timeout the lab waits for its worker.</summary>
     public static readonly TimeSpan ProgramGrace = TimeSpan.FromSeconds(30);
@@ -100,8 +100,8 @@ public sealed class ChildRunner(WorkerCommand command, IReadOnlyDictionary<strin
         if (!spec.Env.ContainsKey(TieredCompilationVariable)) Lab(psi, labOnly, TieredCompilationVariable, "0");
         // The worker's own garbage (larson's threads, started afresh every round) grows the managed heap up to the
         // young generation's budget, which the runtime sizes from the L3 cache: 32 MB more RSS for every allocator
-        // on a 32 MiB L3, counted as the allocator's peak and retained memory. A fixed small budget keeps it out of
-        // the memory figures, the same on every machine. A value the cell records wins.
+        // on a 32 MiB L3, counted as the allocator's peak and retained memory. A small budget keeps it out of
+        // the memory figures, alike on every machine. A value the cell records wins.
         if (!spec.Env.ContainsKey(Gen0SizeVariable)) Lab(psi, labOnly, Gen0SizeVariable, Gen0Size);
         if (environment != null)
             foreach (var (k, v) in environment) psi.Environment[k] = v;
