@@ -93,6 +93,13 @@ public sealed class BisectRunner
         return _s.Mode == BisectMode.Crash ? await CrashAsync(cancel) : await ThroughputAsync(cancel);
     }
 
+    /// <summary>What an interrupted bisection knows: its runs so far, no answer. Exit code 130, as for SIGINT.</summary>
+    public BisectResult Interrupted() => new()
+    {
+        Mode = _s.Mode, ExitCode = 130, Runs = _runs, CommitsBuilt = CommitsBuilt,
+        Verdict = $"interrupted after {_runs} runs: each commit's row holds what was measured of it; no commit was named",
+    };
+
     // ---- building and running ----
 
     private bool EnsureBuilt(Probe p)

@@ -168,6 +168,15 @@ public static class BisectCommand
                 dir.RemoveIfUnused();
                 throw;
             }
+            catch (OperationCanceledException)
+            {
+                // Interrupted: the table, the summary and result.json still say what each commit measured so far.
+                var interrupted = runner.Interrupted();
+                BisectOutput.Write(dir.Path, runner, interrupted, settings, cell, range, commandLine, clock.Elapsed);
+                Console.WriteLine();
+                Console.WriteLine($"bisect: {interrupted.Verdict}; see {Path.Combine(dir.Path, BisectOutput.SummaryFile)}");
+                throw;
+            }
             BisectOutput.Write(dir.Path, runner, result, settings, cell, range, commandLine, clock.Elapsed);
             Console.WriteLine();
             Console.WriteLine(result.Verdict);

@@ -145,6 +145,46 @@ public class BisectTests
     }
 
     [Fact]
+    public void An_interrupted_bisect_keeps_a_table_of_what_each_commit_measured()
+    {
+        string root = Hklab.TempDir("bisect-interrupted");
+        try
+        {
+            string repo = History(root, 12, bugFrom: 8);
+            string dir = Path.Combine(root, "out");
+            string runsFile = Path.Combine(dir, RunsCsv.RunsFile);
+            using (var lab = Hklab.SpawnInterruptible(Env(root), ["bisect", "v0", "v12", .. CrashCell, "--repo", repo, "--out", dir]))
+            {
+                // The ends alone take 20 runs: the first one seen is well before the end.
+                var until = DateTime.UtcNow.AddMinutes(3);
+                while (!File.Exists(runsFile) || File.ReadAllLines(runsFile).Length < 2)
+                {
+                    Assert.True(DateTime.UtcNow < until && !lab.Process.HasExited, lab.Output);
+                    Thread.Sleep(20);
+                }
+                Hklab.Signal(lab.Id, "INT");
+                Assert.True(lab.Process.WaitForExit(60_000));
+                Assert.True(lab.Process.ExitCode == 130, lab.Output);
+                Assert.Contains("bisect: interrupted after", lab.Output);
+            }
+            var result = Result(dir);
+            Assert.False(result.GetProperty("found").GetBoolean());
+            Assert.Equal(130, result.GetProperty("exit_code").GetInt32());
+            int measured = RunsCsv.Read(runsFile).Count;
+            Assert.Equal(measured, result.GetProperty("runs").GetInt32());
+            var rows = Csv.Read<BisectRow>(Path.Combine(dir, BisectOutput.TableFile));
+            Assert.Equal(measured, rows.Sum(r => r.Runs));
+            Assert.Contains(rows, r => r.Runs > 0 && (r.Note.Contains("GOOD") || r.Note.Contains("BAD"))); // the ends run first
+            Assert.All(rows, r => Assert.Contains(r.Verdict, new[] { "good", "bad", "undecided" }));
+            Assert.Contains("interrupted after", File.ReadAllText(Path.Combine(dir, BisectOutput.SummaryFile)));
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void Bisect_by_throughput_names_the_commit_that_made_malloc_slower()
     {
         string root = Hklab.TempDir("bisect-slow");

@@ -81,8 +81,10 @@ public static class Hklab
     /// <summary>hklab in the background with SIGINT at its default disposition, for tests that interrupt it:
     /// a shell that starts the test run as a background job ignores SIGINT, every child inherits that, and
     /// the runtime then rightly leaves it ignored. env(1) resets it and execs, so the pid is hklab's.</summary>
-    public static Background SpawnInterruptible(params string[] args) =>
-        Spawn("env", new[] { "--default-signal=INT", Command.FileName }.Concat(Command.PrefixArguments).Concat(args));
+    public static Background SpawnInterruptible(params string[] args) => SpawnInterruptible(null, args);
+
+    public static Background SpawnInterruptible(IReadOnlyDictionary<string, string>? env, params string[] args) =>
+        Spawn("env", new[] { "--default-signal=INT", Command.FileName }.Concat(Command.PrefixArguments).Concat(args), env);
 
     /// <summary>The pids of the running children of <paramref name="pid"/>.</summary>
     public static IReadOnlyList<int> ChildrenOf(int pid)
