@@ -25,6 +25,12 @@ public static class MemoryVerdict
 
     private static bool Finished(RunRecord r) => OutcomeNames.Parse(r.Outcome).Finished();
 
+    /// <summary>The young-generation budgets a side's in-process runs had ("sized by the runtime" for none): sides that
+    /// differ are not compared on memory (larson's peak moved 3x with it). A program's peak is its own, so exec runs
+    /// do not count.</summary>
+    private static string Gen0Budgets(IEnumerable<RunRecord> runs) =>
+        string.Join(", ", runs.Where(r => r.Workload != "exec").Select(r => r.Gen0BudgetKb is long kb ? $"{kb} KiB" : "sized by the runtime").Distinct().Order());
+
     /// <summary>Memory verdicts for the cells both sets hold, keyed like <see cref="Comparer"/>'s rows.</summary>
     public static IReadOnlyDictionary<CellKey, CellComparison> Judge(IReadOnlyDictionary<CellKey, IReadOnlyList<RunRecord>> before,
         IReadOnlyDictionary<CellKey, IReadOnlyList<RunRecord>> after, double threshold, bool paired)
@@ -37,6 +43,7 @@ public static class MemoryVerdict
             double[] bk = b.Select(Kb).OfType<double>().ToArray(), ak = a.Select(Kb).OfType<double>().ToArray();
             string? why = bk.Length == 0 || ak.Length == 0 ? "no memory figure on a side (a set from before base RSS was recorded, or no finished run)"
                 : b.Any(r => r.PeakReset == true) != a.Any(r => r.PeakReset == true) ? "measured differently: the peak was reset after the warm-up on one side only (sets of different hklab generations)"
+                : Gen0Budgets(b) != Gen0Budgets(a) ? $"measured differently: the worker's young-generation budget was {Gen0Budgets(b)} before and {Gen0Budgets(a)} after (the managed heap's own growth is in the RSS)"
                 : null;
             if (why != null)
             {

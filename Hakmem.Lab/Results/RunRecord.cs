@@ -95,6 +95,10 @@ public sealed record RunRecord
     /// <summary>--pin: "on" (part of the cell); <c>pinned</c> the CPUs the worker ran on, or why it was not pinned.</summary>
     [Name("pin"), Index(54), Optional] public string Pin { get; init; } = "";
     [Name("pinned"), Index(55), Optional] public string Pinned { get; init; } = "";
+    /// <summary>The worker's young-generation budget in KiB (DOTNET_GCgen0size; the lab sets 4096): the managed heap's
+    /// own growth in peak and retained RSS. Empty in sets from before the lab set it (the runtime sized it from the L3
+    /// cache), and for programs.</summary>
+    [Name("gc_gen0_kb"), Index(56), Optional] public long? Gen0BudgetKb { get; init; }
 
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
@@ -161,6 +165,7 @@ public static class RunRecords
             Repetitions = r.Report?.Repetitions is { } reps ? string.Join(';', reps.Select(x => Math.Round(x, 1).ToString(System.Globalization.CultureInfo.InvariantCulture))) : "",
             Pin = k.Pin,
             Pinned = r.Report?.Pinned ?? "",
+            Gen0BudgetKb = r.Report?.Gen0BudgetKb,
         };
     }
 }

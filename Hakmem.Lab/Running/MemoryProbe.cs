@@ -22,6 +22,16 @@ public static partial class MemoryProbe
         }
     }
 
+    /// <summary>The smallest young-generation budget this process's runtime was given (DOTNET_GCgen0size, hex as the
+    /// runtime reads it), in KiB; null when the runtime sized it itself (from the L3 cache).</summary>
+    public static long? Gen0BudgetKb()
+    {
+        string? v = Environment.GetEnvironmentVariable(ChildRunner.Gen0SizeVariable)?.Trim();
+        if (string.IsNullOrEmpty(v)) return null;
+        if (v.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) v = v[2..];
+        return ulong.TryParse(v, NumberStyles.HexNumber, CultureInfo.InvariantCulture, out ulong bytes) && bytes > 0 ? (long)(bytes / 1024) : null;
+    }
+
     /// <summary>RSS now without the pages the kernel may still take back on its own (LazyFree): what an
     /// allocator that freed with MADV_FREE has given back but not yet lost.</summary>
     public static long RetainedRssKb()

@@ -153,7 +153,7 @@ public static unsafe class Worker
         var used = MemoryProbe.Now() - before;
         var report = FromResult(result) with
         {
-            BaseRssKb = baseRss, PeakReset = reset,
+            BaseRssKb = baseRss, PeakReset = reset, Gen0BudgetKb = MemoryProbe.Gen0BudgetKb(),
             OpsPerSec = each.Count > 1 ? (sorted[(sorted.Length - 1) / 2] + sorted[sorted.Length / 2]) / 2 : result.OpsPerSecond,
             Repetitions = each.Count > 1 ? each.Select(r => r.OpsPerSecond).ToList() : null,
             UserSeconds = MemoryProbe.Round(used.User), SysSeconds = MemoryProbe.Round(used.Sys), MinorFaults = used.MinorFaults, MajorFaults = used.MajorFaults,

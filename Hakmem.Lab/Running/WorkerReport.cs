@@ -47,6 +47,8 @@ public sealed record WorkerReport
     public string? Pinned { get; init; }
     /// <summary>The peak RSS was reset after the warm-up (clear_refs): peak and base are of the measured run alone.</summary>
     public bool? PeakReset { get; init; }
+    /// <summary>The worker's young-generation budget (DOTNET_GCgen0size) in KiB; null when the runtime sized it.</summary>
+    public long? Gen0BudgetKb { get; init; }
     /// <summary>The peak of the bytes the workload had asked for and not yet freed, in KiB (exact, or sampled
     /// for threads that free each other's blocks).</summary>
     public long? PeakLiveKb { get; init; }

@@ -55,6 +55,28 @@ public class MemoryTests
     }
 
     [Fact]
+    public void Sets_whose_workers_had_different_young_generation_budgets_are_not_compared_on_memory()
+    {
+        // Ten runs a side, three times the memory after: bigger, unless the workers' managed heaps grew differently.
+        static IReadOnlyList<RunRecord> Side(long peakKb, long? gen0Kb, string workload = "larson") =>
+            Enumerable.Range(1, 10).Select(i => new RunRecord
+            {
+                Workload = workload, Args = "2 8 128 1024 1 12345 2", Allocator = "system", Outcome = "ok", Run = i,
+                BaseRssKb = 40_000, PeakRssKb = 40_000 + peakKb + i, PeakReset = true, Gen0BudgetKb = gen0Kb,
+            }).ToList();
+        IReadOnlyDictionary<CellKey, CellComparison> Judge(IReadOnlyList<RunRecord> before, IReadOnlyList<RunRecord> after) =>
+            MemoryVerdict.Judge(new Dictionary<CellKey, IReadOnlyList<RunRecord>> { [CellKey.Of(before[0])] = before },
+                new Dictionary<CellKey, IReadOnlyList<RunRecord>> { [CellKey.Of(after[0])] = after }, MemoryVerdict.DefaultThreshold, paired: false);
+
+        var same = Assert.Single(Judge(Side(16_000, 4096), Side(48_000, 4096)).Values);
+        Assert.Equal(MemoryVerdict.Bigger, same.Memory);
+
+        var older = Assert.Single(Judge(Side(16_000, null), Side(48_000, 4096)).Values);
+        Assert.Equal(MemoryVerdict.Unknown, older.Memory);
+        Assert.Contains("young-generation budget was sized by the runtime before and 4096 KiB after", older.MemoryNote);
+    }
+
+    [Fact]
     public void Bump_retains_its_peak_and_hakmem_gives_nearly_everything_back()
     {
         string root = Hklab.TempDir("mem-retained");
@@ -73,6 +95,7 @@ public class MemoryTests
             Assert.True(h.RetainedKb < 0.25 * h.RssOverBaseKb, $"hakmem retained {h.RetainedKb} KB of {h.RssOverBaseKb} KB above base");
             Assert.True(h.PeakReset);
             Assert.Equal(100, h.SettleMs);
+            Assert.Equal(4096, h.Gen0BudgetKb); // the worker's young generation, as the lab set it (ChildRunner)
         }
         finally
         {
