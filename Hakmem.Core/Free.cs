@@ -282,7 +282,7 @@ public sealed unsafe partial class HakmemHeap
             throw new HeapCorruptionException((nuint)p, $"double free (free tag present; class {s->Class}, owned by another thread)");
         // A block past the carve cursor was never handed out by this span: its tag is left from a span of the slot that
         // went back and was carved again (a pointer freed before, freed again).
-        if ((nuint)((byte*)p - s->Start) / s->BlockSize >= s->Carved)
+        if (SizeClasses.BlockIndex((ulong)((byte*)p - s->Start), s->Inverse, s->Shift) >= s->Carved)
             throw new HeapCorruptionException((nuint)p, $"double free (class {s->Class}, a block of a span given back and carved again, not handed out since)");
         ClassCache* cc = ThreadCache.Classes(tc) + s->Class;
         bool found = false;

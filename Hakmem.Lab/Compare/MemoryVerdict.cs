@@ -41,9 +41,10 @@ public static class MemoryVerdict
         {
             var (b, a) = (before[key].Where(Finished).ToList(), after[key].Where(Finished).ToList());
             double[] bk = b.Select(Kb).OfType<double>().ToArray(), ak = a.Select(Kb).OfType<double>().ToArray();
+            string gb = Gen0Budgets(b), ga = Gen0Budgets(a);
             string? why = bk.Length == 0 || ak.Length == 0 ? "no memory figure on a side (a set from before base RSS was recorded, or no finished run)"
                 : b.Any(r => r.PeakReset == true) != a.Any(r => r.PeakReset == true) ? "measured differently: the peak was reset after the warm-up on one side only (sets of different hklab generations)"
-                : Gen0Budgets(b) != Gen0Budgets(a) ? $"measured differently: the worker's young-generation budget was {Gen0Budgets(b)} before and {Gen0Budgets(a)} after (the managed heap's own growth is in the RSS)"
+                : gb != ga ? $"measured differently: the worker's young-generation budget was {gb} before and {ga} after (the managed heap's own growth is in the RSS)"
                 : null;
             if (why != null)
             {
