@@ -21,8 +21,11 @@ namespace Hakmem.Workloads;
 /// Changed from the original: the size read back on a free is checked against the size the block was
 /// allocated with (its index in the size table rides in the top 16 bits of the pointer the thread keeps, so
 /// the check adds no memory access): a block two threads hold at once, or one the allocator wrote into, is
-/// corruption. No block tag: the fill writes every byte. The threads meet without the original's sleeps
-/// (its seconds of waiting for memory samples; the lab measures memory itself); memalign is a plain
+/// corruption. No block tag: the fill writes every byte. The threads start and meet without the original's
+/// sleeps (its seconds of waiting for memory samples, the lab measures memory itself; its 10 ms polls of the
+/// start flag and 1 ms polls of a meeting): a waiting thread spins, so all start an iteration together, and
+/// none hands batches for long to one still asleep (which made the peak of live bytes, and of RSS, measure
+/// thread start-up and sleep lengths); memalign is a plain
 /// allocation (the lab's allocators align to 16 bytes, more than the 8 or 16 asked) and calloc an allocation
 /// cleared. The table's random sizes and op counts come from our generator, with the original's lengths
 /// and ranges. Every malloc and free is counted, the original leaves out a few of its final frees.</summary>
@@ -144,7 +147,8 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
         public readonly Tables Tables = tables;
         public readonly WorkloadMonitor Monitor = monitor;
         public readonly Inboxes Inboxes = new(threads);
-        public readonly int[] Arrived = new int[Iterations + 1];
+        /// <summary>Threads arrived at each meeting: the start, the end of each iteration, the end.</summary>
+        public readonly int[] Arrived = new int[Iterations + 2];
         public readonly long[] Ops = new long[threads];
         public readonly long[] Ticks = new long[threads];
     }
@@ -181,10 +185,13 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
         NativeMemory.Clear(pointers, pointersBytes);
         long ops = 0, ticks = 0;
         var cursor = new Cursor();
+        // All threads start together, as the original's start flag has them: a thread that started early
+        // would hand batches to one not yet running, and the live bytes would measure the thread start.
+        Meet(ref a, index, 0, round, ref ops, ref ticks);
         for (int iter = 0; iter < Iterations && !monitor.StopRequested; iter++)
         {
             Iteration(ref a, index, iter, pointers, ref cursor, round, ref ops, ref ticks);
-            Meet(ref a, index, iter, round, ref ops, ref ticks);
+            Meet(ref a, index, iter + 1, round, ref ops, ref ticks);
             long start = Stopwatch.GetTimestamp();
             for (int i = 0; i < SlotCount && !monitor.Corrupted; i++)
             {
@@ -195,7 +202,7 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
             }
             ticks += Stopwatch.GetTimestamp() - start;
         }
-        Meet(ref a, index, Iterations, round, ref ops, ref ticks);
+        Meet(ref a, index, Iterations + 1, round, ref ops, ref ticks);
         if (!monitor.Corrupted) a.Free(pointers, pointersBytes);
         round.Ops[index] = ops;
         round.Ticks[index] = ticks;
@@ -274,7 +281,7 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
                 }
                 ticks += Stopwatch.GetTimestamp() - start;
                 // Once a thread has finished this iteration, the others stop handing out: it would wait for them.
-                if (Volatile.Read(ref round.Arrived[iter]) > 0) handOut = false;
+                if (Volatile.Read(ref round.Arrived[iter + 1]) > 0) handOut = false;
             }
         }
     stop:
@@ -333,11 +340,14 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
         return ops;
     }
 
-    /// <summary>The end of an iteration: wait until every thread got here, freeing what is handed to this one
-    /// meanwhile (the wait is not timed, the frees are).</summary>
+    /// <summary>A meeting (the start, the end of an iteration): wait until every thread got here, freeing what is
+    /// handed to this one meanwhile (the wait is not timed, the frees are). The wait spins and yields, never
+    /// sleeps: a thread that slept a millisecond would leave the meeting that much after the others, which
+    /// meanwhile hand it batches it is not there to free.</summary>
     private unsafe void Meet<TAlloc>(ref TAlloc a, int index, int phase, Round round, ref long ops, ref long ticks) where TAlloc : struct, IAllocator<TAlloc>
     {
         Interlocked.Increment(ref round.Arrived[phase]);
+        var spinner = new SpinWait();
         while (true)
         {
             bool all = Volatile.Read(ref round.Arrived[phase]) >= ThreadCount || round.Monitor.StopRequested;
@@ -351,7 +361,7 @@ public sealed record RpTest(int ThreadCount, int Mode, int SizeMode, int CrossRa
                 ops += n;
             }
             if (all) return; // everything handed before the last arrival has been taken above
-            Thread.Sleep(1);
+            spinner.SpinOnce(sleep1Threshold: -1);
         }
     }
 

@@ -86,6 +86,24 @@ public class ClassicWorkloadTests
     }
 
     [Fact]
+    public void Rptest_threads_start_together_however_late_one_of_them_is()
+    {
+        // The second thread of each round takes 300 ms to attach; the first, alone, would make its 200 loops of
+        // 30-99 allocations meanwhile, handing half of them as batches to a thread not yet there. Waiting at the
+        // start, it allocates at most its own array of slots.
+        var ledger = new Ledger();
+        var state = new SlowAttaches(ledger, TimeSpan.FromMilliseconds(300));
+        var r = Spec("rptest 2 0 1 2 200 100 100 8 2000").Run(new SlowAttachAllocator(new CheckingAllocator(ledger), state));
+        Assert.Null(r.Failure);
+        Assert.Equal(0, r.Corruptions);
+        Assert.Empty(ledger.Live);
+        Assert.Equal(2, state.Slow.Count); // one late thread in each round
+        foreach (var (before, after) in state.Slow)
+            Assert.True(after - before <= 1, $"{after - before} allocations while a thread of the round was still attaching");
+        Assert.True(ledger.Allocs > 4 * 200 * 30, $"the threads ran their loops afterwards: {ledger.Allocs} allocations");
+    }
+
+    [Fact]
     public void Mstress_grows_its_array_by_reallocation_and_keeps_the_blocks_in_it()
     {
         // Thread 1 makes 100 x 600 x 2 = 120000 allocations: its array grows past 100000 entries once.

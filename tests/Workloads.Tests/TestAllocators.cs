@@ -206,3 +206,35 @@ public readonly unsafe struct TwiceHandingAllocator(CheckingAllocator inner, Twi
         return inner.Realloc(p, oldSize, size);
     }
 }
+
+/// <summary>What <see cref="SlowAttachAllocator"/> saw: for each slow attach, the allocations made (by any
+/// thread) before it began and when it ended.</summary>
+public sealed class SlowAttaches(Ledger ledger, TimeSpan delay)
+{
+    public readonly Ledger Ledger = ledger;
+    public readonly TimeSpan Delay = delay;
+    public int Attaches;
+    public readonly ConcurrentQueue<(long Before, long After)> Slow = new();
+}
+
+/// <summary>Every second thread to attach takes its time (a thread cache set up slowly, or a thread the OS runs
+/// late): a workload whose threads do not wait for each other runs ahead meanwhile.</summary>
+public readonly unsafe struct SlowAttachAllocator(CheckingAllocator inner, SlowAttaches state) : IAllocator<SlowAttachAllocator>
+{
+    public SlowAttachAllocator AttachThread()
+    {
+        var attached = new SlowAttachAllocator(inner.AttachThread(), state);
+        if (Interlocked.Increment(ref state.Attaches) % 2 == 0)
+        {
+            long before = Interlocked.Read(ref state.Ledger.Allocs);
+            Thread.Sleep(state.Delay);
+            state.Slow.Enqueue((before, Interlocked.Read(ref state.Ledger.Allocs)));
+        }
+        return attached;
+    }
+
+    public void DetachThread() => inner.DetachThread();
+    public void* Alloc(nuint size) => inner.Alloc(size);
+    public void Free(void* p, nuint size) => inner.Free(p, size);
+    public void* Realloc(void* p, nuint oldSize, nuint size) => inner.Realloc(p, oldSize, size);
+}
