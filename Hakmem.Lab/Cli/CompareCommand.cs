@@ -20,21 +20,29 @@ public static class CompareCommand
         var allowPartial = new Option<bool>("--allow-partial") { Description = "compare a set that is partial (an interrupted matrix, a merge with runs missing)" };
         var memoryThreshold = MemoryOptions.MemoryThresholdOption();
         var allowMixed = new Option<bool>("--allow-mixed") { Description = "compare a set whose runs come from more than one build or were resumed under other settings" };
-        var cmd = new Command("compare", "Compare two result sets cell by cell. Throughput: the ratio after/before with its 90% interval;\n"
-            + "slower / faster when it is shown beyond the threshold, same only when it is shown within it, unknown\n"
-            + "otherwise (Mann-Whitney on log throughput, false discovery rate 5% over the cells). Stability: every\n"
-            + "outcome but ok and leak is a failure; less / more stable by Fisher's exact test on failures and leaks.\n"
-            + "Memory: peak RSS above base (a program's own peak RSS), bigger / smaller / same by the same tests beyond\n"
-            + "max(--memory-threshold, 1 MB). A cell in one set only is missing. Exit code 1 when any cell is slower,\nless stable, bigger or missing "
-            + "(missing allowed with --allow-missing), 0 otherwise, 2 on bad input (a partial or mixed set among them,\n"
-            + "unless allowed; an ab set without --side).");
+        var allocators = new Option<string?>("--allocators")
+        {
+            Description = "compare allocator BEFORE's cells of the before set with allocator AFTER's cells of the after set (give one matrix twice to judge "
+                + "two allocators of it), matched by workload, arguments, threads and settings but not the allocator's knobs: e.g. mimalloc,hakmem",
+            HelpName = "BEFORE,AFTER",
+        };
+        var cmd = new Command("compare", "Compare two result sets cell by cell, or two allocators' cells (--allocators). Throughput: the\n"
+            + "ratio after/before with its 90% interval; slower / faster when it is shown beyond the threshold, same\n"
+            + "only when it is shown within it, unknown otherwise (Mann-Whitney on log throughput, false discovery rate\n"
+            + "5% over the cells). Stability: every outcome but ok and leak is a failure; less / more stable by Fisher's\n"
+            + "exact test on failures and leaks. Memory: peak RSS above base (a program's own peak RSS), bigger /\n"
+            + "smaller / same by the same tests beyond max(--memory-threshold, 1 MB). A cell in one set only is\n"
+            + "missing. Exit code 1 when any cell is slower, less stable, bigger or missing (missing allowed with\n"
+            + "--allow-missing), 0 otherwise, 2 on bad input (a partial or mixed set among them, unless allowed; an ab\n"
+            + "set without --side).");
         cmd.Arguments.Add(before);
         cmd.Arguments.Add(after);
-        foreach (Option o in new Option[] { threshold, memoryThreshold, output, allowMissing, side, allowPartial, allowMixed }) cmd.Options.Add(o);
+        foreach (Option o in new Option[] { threshold, memoryThreshold, allocators, output, allowMissing, side, allowPartial, allowMixed }) cmd.Options.Add(o);
         cmd.SetAction(r => CommandGuard.Run("compare", () =>
         {
             double t = ParseThreshold(r.GetValue(threshold)!);
             double? memory = MemoryOptions.ParseMemoryThreshold(r.GetValue(memoryThreshold)!);
+            var pair = r.GetValue(allocators) is string pairText ? AllocatorPair.Parse(pairText) : ((string, string)?)null;
             string? sideName = r.GetValue(side);
             if (sideName != null && sideName is not ("A" or "B")) throw new ArgumentException($"--side '{sideName}' is not valid: expected A or B");
             var b = Input.Load("before", r.GetValue(before)!, sideName, r.GetValue(allowPartial), r.GetValue(allowMixed));
@@ -50,7 +58,13 @@ public static class CompareCommand
             if (ResultMeta.TryRead(outDir) is { Sides.Count: > 0 })
                 throw new OutputPathException($"--out '{r.GetValue(output)}' is inside an hklab ab result set, whose own compare.csv is its paired verdict: write it elsewhere");
             foreach (string line in Provenance(b, a)) Console.WriteLine(line);
-            var rows = Comparer.Compare(b.Runs, a.Runs, t, memory);
+            IReadOnlyList<RunRecord> beforeRuns = b.Runs, afterRuns = a.Runs;
+            if (pair is var (x, y))
+            {
+                (beforeRuns, afterRuns) = AllocatorPair.Relabel(b.Runs, a.Runs, x, y);
+                if (x != y) Console.WriteLine($"{x}'s cells (before) against {y}'s (after), matched by workload, arguments, threads and settings; each row is one of {y}'s cells");
+            }
+            var rows = Comparer.Compare(beforeRuns, afterRuns, t, memory);
             Console.WriteLine(Comparer.Markdown(rows, t));
             Console.WriteLine(Comparer.Summary(rows));
             Csv.Write(csv, rows);

@@ -325,16 +325,25 @@ public static class Comparer
     public static string Markdown(IReadOnlyList<CellComparison> rows, double threshold, string before = "before", string after = "after")
     {
         var sb = new StringBuilder();
-        sb.AppendLine($"| cell | speed (threshold {Percent(threshold)}) | ratio {after}/{before} | 90% interval | median {before} | median {after} | stability | failures {before}/{after} | leaks {before}/{after} | memory (peak - base) |");
-        sb.AppendLine("|---|---|---:|---|---:|---:|---|---|---|---|");
+        sb.AppendLine($"| cell | allocator | speed (threshold {Percent(threshold)}) | ratio {after}/{before} | 90% interval | median {before} | median {after} | stability | failures {before}/{after} | leaks {before}/{after} | memory (peak - base) |");
+        sb.AppendLine("|---|---|---|---:|---|---:|---:|---|---|---|---|");
         foreach (var r in rows)
         {
             string Rate(double? x) => x is double v ? Units.Rate(v) : "-";
             string MedianOf(double? ops, double? seconds) => r.Metric == Metrics.Seconds ? (seconds is double t ? Units.Seconds(t) : "-") : Rate(ops);
             string interval = r.RatioLow != null || r.RatioHigh != null ? $"{Format(r.RatioLow ?? 0)} - {Format(r.RatioHigh ?? double.PositiveInfinity)}" : "-";
-            sb.AppendLine($"| {r.Cell} | {r.Verdict}{(r.Note.Length > 0 ? $" ({r.Note})" : "")} | {(r.Ratio is double q ? q.ToString("0.000", CultureInfo.InvariantCulture) : "-")} | "
+            sb.AppendLine($"| {CellColumns(r.Cell)} | {r.Verdict}{(r.Note.Length > 0 ? $" ({r.Note})" : "")} | {(r.Ratio is double q ? q.ToString("0.000", CultureInfo.InvariantCulture) : "-")} | "
                 + $"{interval} | {MedianOf(r.MedianBefore, r.SecondsBefore)} | {MedianOf(r.MedianAfter, r.SecondsAfter)} | {r.Stability} | {r.FailuresBefore}/{r.RunsBefore} -> {r.FailuresAfter}/{r.RunsAfter} | {r.LeaksBefore} -> {r.LeaksAfter} | {MemoryText(r)} |");
         }
         return sb.ToString();
+    }
+
+    /// <summary>A cell's name ("workload args | allocator knobs") as two table columns; a bar inside either part (a
+    /// program's command line) is escaped, so that it stays in its column.</summary>
+    private static string CellColumns(string cell)
+    {
+        int bar = cell.LastIndexOf(" | ", StringComparison.Ordinal);
+        static string Escape(string s) => s.Replace("|", "\\|");
+        return bar < 0 ? Escape(cell) + " | " : $"{Escape(cell[..bar])} | {Escape(cell[(bar + 3)..])}";
     }
 }
