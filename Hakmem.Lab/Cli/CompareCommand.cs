@@ -23,7 +23,8 @@ public static class CompareCommand
         var allocators = new Option<string?>("--allocators")
         {
             Description = "compare allocator BEFORE's cells of the before set with allocator AFTER's cells of the after set (give one matrix twice to judge "
-                + "two allocators of it), matched by workload, arguments, threads and settings but not the allocator's knobs: e.g. mimalloc,hakmem",
+                + "two allocators of it), matched by workload, arguments, threads and settings but not the allocator's knobs: e.g. mimalloc,hakmem "
+                + "(hakmem,hakmem: one knob setting against another, from two sets)",
             HelpName = "BEFORE,AFTER",
         };
         var cmd = new Command("compare", "Compare two result sets cell by cell, or two allocators' cells (--allocators). Throughput: the\n"
@@ -48,7 +49,7 @@ public static class CompareCommand
             var b = Input.Load("before", r.GetValue(before)!, sideName, r.GetValue(allowPartial), r.GetValue(allowMixed));
             var a = Input.Load("after", r.GetValue(after)!, sideName, r.GetValue(allowPartial), r.GetValue(allowMixed));
             if (sideName != null && !b.IsAb && !a.IsAb) throw new ArgumentException($"--side {sideName}: neither input is an hklab ab result set");
-            string csv = OutputPaths.ForFile("--out", r.GetValue(output) ?? DefaultOutput(b.File, a.File));
+            string csv = OutputPaths.ForFile("--out", r.GetValue(output) ?? DefaultOutput(b.File, a.File, pair));
             foreach (string input in new[] { b.File, a.File }.SelectMany(InputsOf))
                 if (Path.GetFullPath(input) == csv)
                     throw new OutputPathException($"--out '{r.GetValue(output) ?? csv}' is one of the inputs ({input}): compare never writes over what it reads");
@@ -59,12 +60,11 @@ public static class CompareCommand
                 throw new OutputPathException($"--out '{r.GetValue(output)}' is inside an hklab ab result set, whose own compare.csv is its paired verdict: write it elsewhere");
             foreach (string line in Provenance(b, a)) Console.WriteLine(line);
             IReadOnlyList<RunRecord> beforeRuns = b.Runs, afterRuns = a.Runs;
-            if (pair is var (x, y))
-            {
-                (beforeRuns, afterRuns) = AllocatorPair.Relabel(b.Runs, a.Runs, x, y);
-                if (x != y) Console.WriteLine($"{x}'s cells (before) against {y}'s (after), matched by workload, arguments, threads and settings; each row is one of {y}'s cells");
-            }
+            if (pair is var (x, y)) (beforeRuns, afterRuns) = AllocatorPair.Relabel(b.Runs, a.Runs, x, y);
             var rows = Comparer.Compare(beforeRuns, afterRuns, t, memory);
+            if (pair is var (px, py))
+                Console.WriteLine($"{px}'s cells (before) against {py}'s (after), matched by workload, arguments, threads and settings, not by knobs: "
+                    + $"a row for each of {py}'s cells, and one for each cell either lacks (missing)");
             Console.WriteLine(Comparer.Markdown(rows, t));
             Console.WriteLine(Comparer.Summary(rows));
             Csv.Write(csv, rows);
@@ -119,7 +119,7 @@ public static class CompareCommand
 
     /// <summary>compare-BEFORE-vs-AFTER.csv beside the after set (a result directory's parent, or a runs file's
     /// directory): never inside a result set, whose files are its writer's.</summary>
-    private static string DefaultOutput(string beforeFile, string afterFile)
+    private static string DefaultOutput(string beforeFile, string afterFile, (string Before, string After)? pair)
     {
         static (string Dir, string Name) Place(string file)
         {
@@ -128,7 +128,10 @@ public static class CompareCommand
             return set ? (Path.GetDirectoryName(dir) ?? dir, Path.GetFileName(dir)) : (dir, Path.GetFileNameWithoutExtension(full));
         }
         var (dir, after) = Place(afterFile);
-        return Path.Combine(dir, $"compare-{Place(beforeFile).Name}-vs-{after}.csv");
+        // A pair of allocators names its file too, so that another pair of the same sets does not replace it.
+        static string Safe(string name) => string.Concat(name.Select(ch => char.IsAsciiLetterOrDigit(ch) || ch is '-' or '_' or '.' ? ch : '_'));
+        string allocators = pair is var (x, y) ? $"-{Safe(x)}-vs-{Safe(y)}" : "";
+        return Path.Combine(dir, $"compare-{Place(beforeFile).Name}-vs-{after}{allocators}.csv");
     }
 
     /// <summary>The files a result set consists of: its runs file, and beside it its meta and summaries.</summary>
@@ -145,7 +148,7 @@ public static class CompareCommand
         string s = text.Trim();
         bool percent = s.EndsWith('%');
         if (percent) s = s[..^1];
-        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || v < 0 || (percent ? v >= 100 : v >= 1))
+        if (!double.TryParse(s, NumberStyles.Float, CultureInfo.InvariantCulture, out double v) || !double.IsFinite(v) || v < 0 || (percent ? v >= 100 : v >= 1))
             throw new ArgumentException($"--threshold '{text}' is not valid: expected a relative change such as 5% or 0.05");
         return percent ? v / 100 : v;
     }

@@ -16,8 +16,6 @@ public static class AllocatorPair
         var ys = after.Where(r => r.Allocator == y).ToList();
         if (xs.Count == 0) throw new ArgumentException($"--allocators {x},{y}: the before set has no runs of {x} (it has {Names(before)})");
         if (ys.Count == 0) throw new ArgumentException($"--allocators {x},{y}: the after set has no runs of {y} (it has {Names(after)})");
-        if (x == y) return (xs, ys); // one allocator: its knobs are part of the match, as in any comparison
-
         // X's cells by what is left of their key without the allocator: one each, or the pair is ambiguous.
         var xCells = new Dictionary<CellKey, List<RunRecord>>();
         foreach (var cell in xs.GroupBy(CellKey.Of))
@@ -45,6 +43,9 @@ public static class AllocatorPair
                 LargeCacheMb = k.LargeCacheMb, LargeDecayMs = k.LargeDecayMs,
             }));
         }
+        if (matched.Count == 0)
+            throw new ArgumentException($"--allocators {x},{y}: no cell of {y} in the after set has a cell of {x} in the before set with the same workload, "
+                + $"arguments, threads and settings ({x}: {Cells(xs)}; {y}: {Cells(ys)})");
         // X's cells that Y lacks stay, under the pair's label: they show as missing, as any cell in one set only.
         foreach (var (rest, runs) in xCells)
             if (!matched.Contains(rest)) b.AddRange(runs.Select(r => r with { Allocator = label }));
@@ -56,6 +57,13 @@ public static class AllocatorPair
         k with { Allocator = "", FastCap = null, TlsSll = "", TlsList = "", P0 = "", Guards = "", MaxMb = null, Inject = "", LargeCacheMb = null, LargeDecayMs = null };
 
     private static string Knobs(CellKey k) => k.Knobs.Length > 0 ? k.Knobs : "no knobs";
+
+    /// <summary>A side's cells, named without the allocator, for an error: the first three and how many more.</summary>
+    private static string Cells(List<RunRecord> runs)
+    {
+        var names = runs.Select(r => CellKey.Of(r)).Distinct().Select(k => $"'{k.Workload} {k.Args}{(k.Env.Length > 0 ? $" env {k.Env}" : "")}'").Distinct().ToList();
+        return string.Join(", ", names.Take(3)) + (names.Count > 3 ? $" and {names.Count - 3} more" : "");
+    }
 
     private static string Names(IReadOnlyList<RunRecord> runs)
     {

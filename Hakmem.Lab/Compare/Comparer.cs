@@ -309,7 +309,7 @@ public static class Comparer
         string geo = ratios.Count == 0 ? "n/a" : Math.Exp(ratios.Average(Math.Log)).ToString("0.000", CultureInfo.InvariantCulture);
         return $"{rows.Count} cells: {Count(Verdicts.Faster)} faster, {Count(Verdicts.Slower)} slower, {Count(Verdicts.Same)} same, "
             + $"{Count(Verdicts.Unknown)} unknown, {Count(Verdicts.Missing)} missing; {rows.Count(r => r.Stability == Verdicts.LessStable)} less stable, "
-            + $"{rows.Count(r => r.Stability == Verdicts.MoreStable)} more stable; geometric mean ratio {after}/{before} {geo}"
+            + $"{rows.Count(r => r.Stability == Verdicts.MoreStable)} more stable; geometric mean ratio {after}/{before} {geo}{(ratios.Count > 0 ? $" over the {ratios.Count} decided cells" : "")}"
             + (rows.Any(r => r.Memory.Length > 0) ? $"; memory: {rows.Count(r => r.Memory == MemoryVerdict.Bigger)} bigger, {rows.Count(r => r.Memory == MemoryVerdict.Smaller)} smaller, "
                 + $"{rows.Count(r => r.Memory == MemoryVerdict.Same)} same, {rows.Count(r => r.Memory == MemoryVerdict.Unknown)} unknown" : "");
     }

@@ -67,6 +67,24 @@ public class AllocatorPairTests
     }
 
     [Fact]
+    public void One_allocator_at_two_knob_settings_in_two_sets_is_one_pair()
+    {
+        var (before, after) = AllocatorPair.Relabel(Cell("hakmem", 0, 1e6, 10_000, seed: 1).ToList(), Cell("hakmem", 64, 0.8e6, 10_000, seed: 2).ToList(), "hakmem", "hakmem");
+        var row = Assert.Single(Comparer.Compare(before, after, 0.05));
+        Assert.Equal(Verdicts.Slower, row.Verdict);
+        Assert.Contains("| hakmem->hakmem fast_cap=64", row.Cell);
+    }
+
+    [Fact]
+    public void A_pair_with_no_cell_in_common_says_what_each_side_has()
+    {
+        List<RunRecord> runs = [.. Cell("mimalloc", null, 1e6, 10_000, workload: "larson"), .. Cell("hakmem", 64, 1e6, 10_000)];
+        var e = Assert.Throws<ArgumentException>(() => AllocatorPair.Relabel(runs, runs, "mimalloc", "hakmem"));
+        Assert.Contains("no cell of hakmem in the after set has a cell of mimalloc", e.Message);
+        Assert.Contains("mimalloc: 'larson 2 0 1 2 2500 1000 100 8 16000'; hakmem: 'rptest 2 0 1 2 2500 1000 100 8 16000'", e.Message);
+    }
+
+    [Fact]
     public void Two_cells_of_the_before_allocator_for_one_workload_are_refused()
     {
         var runs = Matrix();
@@ -83,8 +101,11 @@ public class AllocatorPairTests
         {
             string set = Path.Combine(root, "m.csv");
             RunsCsv.Write(set, Matrix());
-            var o = Hklab.RunIn(root, "compare", set, set, "--allocators", "mimalloc,hakmem", "-o", Path.Combine(root, "c.csv"));
+            var o = Hklab.RunIn(root, "compare", set, set, "--allocators", "mimalloc,hakmem");
             Assert.True(o.ExitCode == 1, o.Stdout + o.Stderr);
+            // The default file names the pair, so that the reverse pair of the same sets writes a file of its own.
+            Assert.True(File.Exists(Path.Combine(root, "compare-m-vs-m-mimalloc-vs-hakmem.csv")), o.Stdout);
+            Assert.Equal(2, Csv.Read<CellComparison>(Path.Combine(root, "compare-m-vs-m-mimalloc-vs-hakmem.csv")).Count);
             Assert.Contains("mimalloc's cells (before) against hakmem's (after)", o.Stdout);
             Assert.Contains("1 slower", o.Stderr);
             Assert.Contains("1 bigger", o.Stderr);
@@ -105,6 +126,7 @@ public class AllocatorPairTests
     [InlineData("jemalloc,hakmem", "--allocators jemalloc,hakmem: the before set has no runs of jemalloc (it has hakmem, mimalloc, system)")]
     [InlineData("mimalloc,tcmalloc", "the after set has no runs of tcmalloc")]
     [InlineData("hakmem,system", "hakmem has more than one cell of rptest")]
+    [InlineData("hakmem,hakmem", "hakmem has more than one cell of rptest")]
     public void Bad_pairs_are_one_line_and_exit_2(string pair, string expected)
     {
         string root = Hklab.TempDir("pair-bad");

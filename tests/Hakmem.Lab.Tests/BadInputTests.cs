@@ -66,6 +66,7 @@ public class BadInputTests : IDisposable
         { "matrix --timeout NaN", "--timeout 'NaN' is not valid" },
         { "canaries --runs 0", "--runs '0' is not valid" },
         { "compare {set} {set} --threshold 100%", "--threshold '100%' is not valid" },
+        { "compare {set} {set} --threshold NaN", "--threshold 'NaN' is not valid" },
         // lists: empty, with an empty item, bad items
         { "matrix --workloads ,", "--workloads ',' is empty" },
         { "matrix --allocators ,", "--allocators ',' is empty" },
