@@ -20,7 +20,7 @@ public static class AllocatorPair
         var xCells = new Dictionary<CellKey, List<RunRecord>>();
         foreach (var cell in xs.GroupBy(CellKey.Of))
         {
-            var rest = Rest(cell.Key);
+            var rest = cell.Key.Settings;
             if (xCells.TryGetValue(rest, out var other))
                 throw new ArgumentException($"--allocators {x},{y}: {x} has more than one cell of {cell.Key.Workload} {cell.Key.Args} ({Knobs(CellKey.Of(other[0]))}; {Knobs(cell.Key)}): "
                     + $"a pair needs one cell of {x} per workload (the other side may have several)");
@@ -32,7 +32,7 @@ public static class AllocatorPair
         var matched = new HashSet<CellKey>();
         foreach (var cell in ys.GroupBy(CellKey.Of))
         {
-            var rest = Rest(cell.Key);
+            var rest = cell.Key.Settings;
             var k = cell.First();
             a.AddRange(cell.Select(r => r with { Allocator = label }));
             if (!xCells.TryGetValue(rest, out var xr)) continue;
@@ -52,16 +52,12 @@ public static class AllocatorPair
         return (b, a);
     }
 
-    /// <summary>The key without the allocator and its knobs.</summary>
-    private static CellKey Rest(CellKey k) =>
-        k with { Allocator = "", FastCap = null, TlsSll = "", TlsList = "", P0 = "", Guards = "", MaxMb = null, Inject = "", LargeCacheMb = null, LargeDecayMs = null };
-
     private static string Knobs(CellKey k) => k.Knobs.Length > 0 ? k.Knobs : "no knobs";
 
     /// <summary>A side's cells, named without the allocator, for an error: the first three and how many more.</summary>
     private static string Cells(List<RunRecord> runs)
     {
-        var names = runs.Select(r => CellKey.Of(r)).Distinct().Select(k => $"'{k.Workload} {k.Args}{(k.Env.Length > 0 ? $" env {k.Env}" : "")}'").Distinct().ToList();
+        var names = runs.Select(r => $"'{r.Workload} {r.Args}{(r.Env.Length > 0 ? $" env {r.Env}" : "")}'").Distinct().ToList();
         return string.Join(", ", names.Take(3)) + (names.Count > 3 ? $" and {names.Count - 3} more" : "");
     }
 

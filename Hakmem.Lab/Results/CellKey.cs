@@ -34,6 +34,11 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
             spec.Pin == true ? "on" : "");
     }
 
+    /// <summary>The key without the allocator and its knobs: what cells of two allocators share when they ran the
+    /// same workload under the same settings (compare --allocators).</summary>
+    public CellKey Settings =>
+        this with { Allocator = "", FastCap = null, TlsSll = "", TlsList = "", P0 = "", Guards = "", MaxMb = null, Inject = "", LargeCacheMb = null, LargeDecayMs = null };
+
     /// <summary>Knobs as words: "fast_cap=64 tls_sll=on tls_list=off p0=on" (empty for other allocators).</summary>
     public string Knobs
     {
