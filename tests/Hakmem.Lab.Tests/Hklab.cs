@@ -61,9 +61,15 @@ public static class Hklab
             Process.BeginErrorReadLine();
         }
 
+        /// <summary>What it printed so far; all of it once it has exited (a wait with a timeout returns before the
+        /// last lines reach the handlers, the wait without one after).</summary>
         public string Output
         {
-            get { lock (_out) lock (_err) return _out.ToString() + _err; }
+            get
+            {
+                if (Process.HasExited) Process.WaitForExit();
+                lock (_out) lock (_err) return _out.ToString() + _err;
+            }
         }
 
         public void Dispose()
