@@ -103,7 +103,7 @@ public static class Comparer
                     row = row with
                     {
                         Memory = m.Verdict switch { Verdicts.Faster => MemoryVerdict.Bigger, Verdicts.Slower => MemoryVerdict.Smaller, Verdicts.Same => MemoryVerdict.Same, _ => MemoryVerdict.Unknown },
-                        MemoryNote = $"sequential, {md.Count} pairs",
+                        MemoryNote = $"sequential, {md.Count} pairs" + (MemoryVerdict.LiveNote(a[key].Runs, b[key].Runs, MemoryBand(mt, md)) is { Length: > 0 } live ? $"; {live}" : ""),
                     };
                 }
             }

@@ -1,3 +1,4 @@
+using Hakmem.Lab.Cli;
 using Hakmem.Lab.Results;
 using Hakmem.Lab.Running;
 
@@ -77,6 +78,7 @@ public static class MemoryVerdict
             var (key, e, band, bk, ak) = tested[i];
             string verdict = qBigger[i] < Comparer.Alpha ? Bigger : qSmaller[i] < Comparer.Alpha ? Smaller : qSame[i] < Comparer.Alpha ? Same : Unknown;
             string note = verdict == Unknown ? $"the 90% interval {e.Low:0.000}-{e.High:0.000} does not settle the ±{band * 100:0.#}% band" : "";
+            note = Join(note, LiveNote(before[key], after[key], band));
             rows[key] = new CellComparison
             {
                 Memory = verdict, MemoryRatio = Round(e.Ratio), MemoryRatioLow = Round(e.Low), MemoryRatioHigh = Round(e.High),
@@ -85,6 +87,28 @@ public static class MemoryVerdict
         }
         return rows;
     }
+
+    /// <summary>When the workload itself held more (or fewer) live bytes on one side, beyond the band (a peak of live
+    /// bytes that follows the threads' timing, as rptest's batches in flight do), the peak live bytes and the overhead
+    /// (peak RSS above base per peak live byte) of each side: the RSS verdict then weighs the workload as well as the
+    /// allocator, and the overhead says which one moved. Empty when a side has no live figure (programs, older sets).</summary>
+    public static string LiveNote(IEnumerable<RunRecord> before, IEnumerable<RunRecord> after, double band)
+    {
+        static (double Live, double? Overhead)? Side(IEnumerable<RunRecord> runs)
+        {
+            var measured = runs.Where(r => Finished(r) && r.PeakLiveKb is > 0).ToList();
+            if (measured.Count == 0) return null;
+            double[] overheads = measured.Where(r => Kb(r) != null && r.BaseRssKb != null).Select(r => Kb(r)!.Value / r.PeakLiveKb!.Value).ToArray();
+            return (Estimators.Median(measured.Select(r => (double)r.PeakLiveKb!.Value).ToArray()), overheads.Length > 0 ? Estimators.Median(overheads) : null);
+        }
+        if (Side(before) is not { } b || Side(after) is not { } a) return "";
+        double ratio = a.Live / b.Live;
+        if (ratio <= 1 + band && ratio >= 1 / (1 + band)) return "";
+        string overhead = b.Overhead is double ob && a.Overhead is double oa ? $"; overhead {ob:0.00} -> {oa:0.00} per live byte" : "";
+        return $"the workload held {(ratio > 1 ? "more" : "less")}: peak live {Units.Kb((long)b.Live)} -> {Units.Kb((long)a.Live)}{overhead}";
+    }
+
+    private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a}; {b}";
 
     private static double? Median(double[] xs) => xs.Length == 0 ? null : Math.Round(Estimators.Median(xs));
 

@@ -77,6 +77,36 @@ public class MemoryTests
     }
 
     [Fact]
+    public void A_memory_verdict_says_when_the_workload_itself_held_more_and_what_the_overhead_did()
+    {
+        // Ten runs a side, the peak above base about 2.4 times the peak live bytes on both sides.
+        static IReadOnlyList<RunRecord> Side(long liveKb, string side = "") =>
+            Enumerable.Range(1, 10).Select(i => new RunRecord
+            {
+                Workload = "rptest", Args = "2 0 1 2 2500 1000 100 8 16000", Allocator = "hakmem", Outcome = "ok", Run = i, Side = side,
+                BaseRssKb = 40_000, PeakRssKb = 40_000 + (liveKb + i) * 12 / 5, PeakLiveKb = liveKb + i, PeakReset = true,
+            }).ToList();
+        CellComparison Judge(IReadOnlyList<RunRecord> before, IReadOnlyList<RunRecord> after) => Assert.Single(MemoryVerdict.Judge(
+            new Dictionary<CellKey, IReadOnlyList<RunRecord>> { [CellKey.Of(before[0])] = before },
+            new Dictionary<CellKey, IReadOnlyList<RunRecord>> { [CellKey.Of(after[0])] = after }, MemoryVerdict.DefaultThreshold, paired: false).Values);
+
+        // 1.6 times the live bytes, 1.6 times the RSS: bigger, and the note says the workload held more at the same overhead.
+        var more = Judge(Side(5_000), Side(8_000));
+        Assert.Equal(MemoryVerdict.Bigger, more.Memory);
+        Assert.Equal("the workload held more: peak live 5005 KB -> 8005 KB; overhead 2.40 -> 2.40 per live byte", more.MemoryNote);
+        Assert.Contains("the workload held less", Judge(Side(8_000), Side(5_000)).MemoryNote);
+        // The same live bytes: the verdict is the allocator's alone, and nothing is said of the workload.
+        Assert.DoesNotContain("held", Judge(Side(5_000), Side(5_000)).MemoryNote);
+        // Programs (no live figure) get no such note either.
+        var programs = Side(5_000).Select(r => r with { PeakLiveKb = null }).ToList();
+        Assert.Equal("", MemoryVerdict.LiveNote(programs, Side(8_000), 0.1));
+
+        // ab's sequential verdict says it too.
+        var paired = Comparer.ComparePaired([.. Side(5_000, "A"), .. Side(8_000, "B")], 0.02, sequential: true);
+        Assert.Contains("the workload held more", Assert.Single(paired).MemoryNote);
+    }
+
+    [Fact]
     public void Bump_retains_its_peak_and_hakmem_gives_nearly_everything_back()
     {
         string root = Hklab.TempDir("mem-retained");
