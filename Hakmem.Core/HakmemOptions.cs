@@ -17,6 +17,12 @@ public sealed record HakmemOptions
     public bool TlsList { get; init; }
     /// <summary>HAKMEM_TINY_P0_BATCH_REFILL: refill pops or carves a whole batch and splices it at once.</summary>
     public bool P0BatchRefill { get; init; } = true;
+    /// <summary>HAKMEM_MID_CACHE: the thread cache's tiers for mid classes (blocks above 1 KiB) too. Off, a mid
+    /// allocation takes its block from a span and a mid free gives it back at once, as mimalloc's pages do: a span
+    /// whose blocks all came back goes back to its SuperSlab for any class, so threads that free each other's
+    /// blocks keep fewer partly used spans (less memory), while a thread churning mid blocks pays a span
+    /// operation per call (slower).</summary>
+    public bool MidCache { get; init; } = true;
     /// <summary>HAKMEM_TINY_REFILL_FAILFAST: validate every list operation and keep an exact live bitmap.</summary>
     public bool Guards { get; init; }
     /// <summary>HAKMEM_MAX_MB (in MiB there): a cap on mapped memory; 0 = none. Past it Alloc returns null.</summary>
@@ -38,6 +44,7 @@ public sealed record HakmemOptions
         ("HAKMEM_TINY_TLS_SLL", "0 or 1", (o, v) => o with { TlsSll = ParseBool(v) }),
         ("HAKMEM_TINY_TLS_LIST", "0 or 1", (o, v) => o with { TlsList = ParseBool(v) }),
         ("HAKMEM_TINY_P0_BATCH_REFILL", "0 or 1", (o, v) => o with { P0BatchRefill = ParseBool(v) }),
+        ("HAKMEM_MID_CACHE", "0 or 1", (o, v) => o with { MidCache = ParseBool(v) }),
         ("HAKMEM_TINY_REFILL_FAILFAST", "0 or 1", (o, v) => o with { Guards = ParseBool(v) }),
         ("HAKMEM_MAX_MB", "a whole number of MiB, 0 for no cap", (o, v) => o with { MaxMemoryBytes = checked(ParseInt(v, 0, int.MaxValue) * 1024L * 1024L) }),
         ("HAKMEM_LARGE_CACHE_MB", "a whole number of MiB, 0 to switch the cache off", (o, v) => o with { LargeCacheBytes = checked(ParseInt(v, 0, int.MaxValue) * 1024L * 1024L) }),

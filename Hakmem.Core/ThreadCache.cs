@@ -129,13 +129,13 @@ internal unsafe struct ThreadCache
         for (int c = 0; c < SizeClasses.Count; c++)
         {
             ClassCache* cc = Classes(tc) + c;
-            int listCap = SizeClasses.ListCap(c);
+            int listCap = c >= SizeClasses.TinyCount && !o.MidCache ? 0 : SizeClasses.ListCap(c); // 0: the class has no tier above its spans
             *cc = default;
             cc->BlockSize = SizeClasses.BlockSize(c);
             cc->Fast = cc->FastTop = fast + c * o.FastCap;
             cc->FastEnd = cc->Fast + Math.Min(o.FastCap, listCap);
-            cc->ChainTier = chain;
-            cc->ChainCap = cc->ChainRoom = chain == Tier.Span ? 0 : listCap;
+            cc->ChainTier = listCap == 0 ? Tier.Span : chain;
+            cc->ChainCap = cc->ChainRoom = cc->ChainTier == Tier.Span ? 0 : listCap;
             cc->Batch = SizeClasses.Batch(c);
         }
     }

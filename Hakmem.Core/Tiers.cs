@@ -17,8 +17,8 @@ internal enum Tier : byte
 
 /// <summary>The one place the options become tiers: the fast array, then the chain (the TLS SLL, or the
 /// TLS List in its place when TLS_LIST is on, as the C allocator's TLS List mode has it), then the span.
-/// ThreadCache.Init sets each class's caps and chain tier from here; Alloc, Free and Refill read only
-/// those, so every tier the options switch on is one the paths reach.</summary>
+/// ThreadCache.Init sets each class's caps and chain tier from here (the mid classes' to none, spans only, with
+/// MidCache off); Alloc, Free and Refill read only those, so every tier the options switch on is one the paths reach.</summary>
 internal static class TierOrder
 {
     /// <summary>The linked tier under the fast array; <see cref="Tier.Span"/> when there is none.</summary>

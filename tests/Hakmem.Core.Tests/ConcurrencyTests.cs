@@ -14,9 +14,20 @@ public unsafe class ConcurrencyTests
 
     [Theory]
     [MemberData(nameof(Knobs.AllWithGuards), MemberType = typeof(Knobs))]
-    public void Blocks_exchanged_between_threads_are_all_accounted_for(int fast, bool sll, bool list, bool p0, bool guards)
+    public void Blocks_exchanged_between_threads_are_all_accounted_for(int fast, bool sll, bool list, bool p0, bool guards) =>
+        Exchange(Knobs.Options(fast, sll, list, p0, guards));
+
+    /// <summary>Mid classes on their spans alone: every mid free of an owned block goes back to its span, which goes
+    /// back to its SuperSlab the moment its last block is back, while other threads' frees reach the same spans.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void Without_the_mid_cache_blocks_exchanged_between_threads_are_all_accounted_for(bool guards) =>
+        Exchange(new HakmemOptions { MidCache = false, Guards = guards });
+
+    private static void Exchange(HakmemOptions options)
     {
-        using var heap = new HakmemHeap(Knobs.Options(fast, sll, list, p0, guards));
+        using var heap = new HakmemHeap(options);
         var slots = new nint[Slots];
         var errors = new System.Collections.Concurrent.ConcurrentQueue<string>();
         var threads = new Thread[Threads];

@@ -54,6 +54,37 @@ public unsafe class KnobPathTests
         heap.Free(p);
     }
 
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public void Without_the_mid_cache_a_mid_block_goes_back_to_its_span_and_an_emptied_span_serves_another_class_at_once(bool midCache)
+    {
+        using var heap = new HakmemHeap(new HakmemOptions { MidCache = midCache });
+        // A first span of 4 KiB blocks used up (16 blocks of 64 KiB), a second one current, then the first one's blocks freed.
+        var first = Enumerable.Range(0, 16).Select(_ => (nint)heap.Alloc(4096)).ToList();
+        byte* next = (byte*)heap.Alloc(4096);
+        Assert.Equal(64 * 1024, next - (byte*)first[0]);
+        foreach (var p in first) heap.Free((void*)p);
+        // Without the cache the first span had every block back and went back to its SuperSlab: the 8 KiB span is
+        // carved in its slot. With the cache its blocks wait in the thread's tiers and the span holds the slot.
+        byte* larger = (byte*)heap.Alloc(8192);
+        Assert.Equal(!midCache, larger == (byte*)first[0]);
+        heap.Free(larger);
+        heap.Free(next);
+
+        // Each mid allocation is a refill of its own without the cache, a batch with it; tiny classes keep their tiers either way.
+        long refills = heap.Stats().Refills;
+        var mid = Enumerable.Range(0, 64).Select(_ => (nint)heap.Alloc(4096)).ToList();
+        long midRefills = heap.Stats().Refills - refills;
+        if (midCache) Assert.InRange(midRefills, 1, 16);
+        else Assert.Equal(64, midRefills);
+        refills = heap.Stats().Refills;
+        var tiny = Enumerable.Range(0, 64).Select(_ => (nint)heap.Alloc(64)).ToList();
+        Assert.InRange(heap.Stats().Refills - refills, 1, 4);
+        foreach (var p in mid.Concat(tiny)) heap.Free((void*)p);
+        Assert.True(heap.Audit().IsClean);
+    }
+
     [Fact]
     public void The_TLS_List_spills_its_excess_back_to_the_spans()
     {

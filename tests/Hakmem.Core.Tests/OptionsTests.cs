@@ -29,7 +29,16 @@ public class OptionsTests
         Assert.Equal(HakmemOptions.Default with { LargeCacheBytes = 0, LargeCacheDecayMs = 250 }, o);
     }
 
+    [Fact]
+    public void HAKMEM_MID_CACHE_switches_the_mid_classes_tiers()
+    {
+        Assert.True(HakmemOptions.Default.MidCache);
+        Assert.Equal(HakmemOptions.Default with { MidCache = false }, From(("HAKMEM_MID_CACHE", "0")));
+        Assert.Equal(HakmemOptions.Default, From(("HAKMEM_MID_CACHE", "on")));
+    }
+
     [Theory]
+    [InlineData("HAKMEM_MID_CACHE", "256")]
     [InlineData("HAKMEM_LARGE_CACHE_MB", "-1")]
     [InlineData("HAKMEM_LARGE_DECAY_MS", "0")]
     [InlineData("HAKMEM_TINY_FAST_CAP", "abc")]
