@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Text.Json.Serialization;
 
 namespace Hakmem;
 
@@ -22,7 +23,17 @@ public sealed record HakmemOptions
     /// whose blocks all came back goes back to its SuperSlab for any class, so threads that free each other's
     /// blocks keep fewer partly used spans (less memory), while a thread churning mid blocks pays a span
     /// operation per call (slower).</summary>
+    [JsonIgnore]
     public bool MidCache { get; init; } = true;
+
+    /// <summary>MidCache as a run spec carries it: only when off, so a spec of the default reads in builds from
+    /// before the option (whose mid classes always had the tiers), which refuse a member they do not know.</summary>
+    [JsonInclude, JsonPropertyName("mid_cache")]
+    private bool? MidCacheWhenOff
+    {
+        get => MidCache ? null : false;
+        init => MidCache = value ?? true;
+    }
     /// <summary>HAKMEM_TINY_REFILL_FAILFAST: validate every list operation and keep an exact live bitmap.</summary>
     public bool Guards { get; init; }
     /// <summary>HAKMEM_MAX_MB (in MiB there): a cap on mapped memory; 0 = none. Past it Alloc returns null.</summary>
