@@ -5,7 +5,10 @@ namespace Hakmem;
 
 /// <summary>Allocator configuration. Each knob selects a different code path (see ThreadCache and
 /// Refill); the defaults are the fastest correct configuration. Each property maps to exactly one
-/// <c>HAKMEM_*</c> environment variable, listed once in <see cref="Variables"/>.</summary>
+/// <c>HAKMEM_*</c> environment variable, listed once in <see cref="Variables"/>. The lab hands the options to
+/// workers of other builds (ab, bisect), whose capability check turns away a cell asking for an option they lack;
+/// an option added later is written to a run spec only when it asks for something other than what builds before
+/// it always did (see MidCache), so the cells that do not ask for it still run there.</summary>
 public sealed record HakmemOptions
 {
     public const int MaxFastCap = 1024;
@@ -19,10 +22,10 @@ public sealed record HakmemOptions
     /// <summary>HAKMEM_TINY_P0_BATCH_REFILL: refill pops or carves a whole batch and splices it at once.</summary>
     public bool P0BatchRefill { get; init; } = true;
     /// <summary>HAKMEM_MID_CACHE: the thread cache's tiers for mid classes (blocks above 1 KiB) too. Off, a mid
-    /// allocation takes its block from a span and a mid free gives it back at once, as mimalloc's pages do: a span
-    /// whose blocks all came back goes back to its SuperSlab for any class, so threads that free each other's
-    /// blocks keep fewer partly used spans (less memory), while a thread churning mid blocks pays a span
-    /// operation per call (slower).</summary>
+    /// allocation takes one block from the current span and the owner's free puts it back on its span, as mimalloc's
+    /// pages do: a span (not the current one) whose last block came back goes back to its SuperSlab for any class,
+    /// so threads that free each other's blocks keep fewer partly used spans (less memory), while a thread churning
+    /// mid blocks pays a span operation per call (slower).</summary>
     [JsonIgnore]
     public bool MidCache { get; init; } = true;
 

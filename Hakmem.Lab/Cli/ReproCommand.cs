@@ -85,6 +85,7 @@ public static class ReproCommand
             Inject = SeedBugs.Parse(r.Inject),
             LargeCacheBytes = r.LargeCacheMb is long cache ? cache << 20 : HakmemOptions.Default.LargeCacheBytes,
             LargeCacheDecayMs = r.LargeDecayMs ?? HakmemOptions.Default.LargeCacheDecayMs,
+            MidCache = r.MidCache != "off",
         };
         var env = new SortedDictionary<string, string>(StringComparer.Ordinal);
         foreach (var pair in r.Env.Split(';', StringSplitOptions.RemoveEmptyEntries))

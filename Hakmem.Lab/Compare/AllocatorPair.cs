@@ -40,7 +40,7 @@ public static class AllocatorPair
             b.AddRange(xr.Select(r => r with
             {
                 Allocator = label, FastCap = k.FastCap, TlsSll = k.TlsSll, TlsList = k.TlsList, P0 = k.P0, Guards = k.Guards, MaxMb = k.MaxMb, Inject = k.Inject,
-                LargeCacheMb = k.LargeCacheMb, LargeDecayMs = k.LargeDecayMs,
+                LargeCacheMb = k.LargeCacheMb, LargeDecayMs = k.LargeDecayMs, MidCache = k.MidCache,
             }));
         }
         if (matched.Count == 0)

@@ -4,11 +4,11 @@ namespace Hakmem.Lab.Results;
 /// knob. Runs of one cell are samples of one distribution; compare matches cells by this key.</summary>
 public sealed record CellKey(string Workload, string Args, string Allocator, int? FastCap, string TlsSll, string TlsList, string P0,
     string Guards, long? MaxMb, int Threads, string Inject, string Env = "", long? LargeCacheMb = null, int? LargeDecayMs = null, string Touch = "",
-    int? Repeat = null, string Pin = "")
+    int? Repeat = null, string Pin = "", string MidCache = "")
 {
     public static CellKey Of(RunRecord r) =>
         new(r.Workload, r.Args, r.Allocator, r.FastCap, r.TlsSll, r.TlsList, r.P0, r.Guards, r.MaxMb, r.Threads, r.Inject, r.Env, r.LargeCacheMb, r.LargeDecayMs, r.Touch,
-            r.Repeat, r.Pin);
+            r.Repeat, r.Pin, r.MidCache);
 
     /// <summary>The key of a run spec: the one place knobs become columns (empty for other allocators).</summary>
     public static CellKey For(Running.RunSpec spec, Hakmem.Workloads.WorkloadSpec workload)
@@ -31,13 +31,14 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
             hk ? o.LargeCacheDecayMs : null,
             spec.Touch ?? "",
             spec.Repeat,
-            spec.Pin == true ? "on" : "");
+            spec.Pin == true ? "on" : "",
+            hk && !o.MidCache ? "off" : ""); // named only when off: every set from before the option had it on
     }
 
     /// <summary>The key without the allocator and its knobs: what cells of two allocators share when they ran the
     /// same workload under the same settings (compare --allocators).</summary>
     public CellKey Settings =>
-        this with { Allocator = "", FastCap = null, TlsSll = "", TlsList = "", P0 = "", Guards = "", MaxMb = null, Inject = "", LargeCacheMb = null, LargeDecayMs = null };
+        this with { Allocator = "", FastCap = null, TlsSll = "", TlsList = "", P0 = "", Guards = "", MaxMb = null, Inject = "", LargeCacheMb = null, LargeDecayMs = null, MidCache = "" };
 
     /// <summary>Knobs as words: "fast_cap=64 tls_sll=on tls_list=off p0=on" (empty for other allocators).</summary>
     public string Knobs
@@ -52,6 +53,7 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
             if (Guards == "on") parts.Add("guards=on");
             if (MaxMb is long mb) parts.Add($"max_mb={mb}");
             if (Inject.Length > 0) parts.Add($"inject={Inject}");
+            if (MidCache.Length > 0) parts.Add($"mid_cache={MidCache}");
             // The large-block cache is named only when it is not the default (it is part of the key either way).
             if (LargeCacheMb is long cache && cache != HakmemOptions.Default.LargeCacheBytes >> 20) parts.Add($"large_cache_mb={cache}");
             if (LargeDecayMs is int decay && decay != HakmemOptions.Default.LargeCacheDecayMs) parts.Add($"large_decay_ms={decay}");

@@ -99,6 +99,9 @@ public sealed record RunRecord
     /// own growth in peak and retained RSS. Empty in sets from before the lab set it (the runtime sized it from the L3
     /// cache), and for programs.</summary>
     [Name("gc_gen0_kb"), Index(56), Optional] public long? Gen0BudgetKb { get; init; }
+    /// <summary>hakmem's mid classes without the thread cache's tiers (HAKMEM_MID_CACHE=0): "off"; empty when they have them
+    /// (the default, and every set from before the option).</summary>
+    [Name("mid_cache"), Index(57), Optional] public string MidCache { get; init; } = "";
 
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
@@ -164,6 +167,7 @@ public static class RunRecords
             Repeat = k.Repeat,
             Repetitions = r.Report?.Repetitions is { } reps ? string.Join(';', reps.Select(x => Math.Round(x, 1).ToString(System.Globalization.CultureInfo.InvariantCulture))) : "",
             Pin = k.Pin,
+            MidCache = k.MidCache,
             Pinned = r.Report?.Pinned ?? "",
             Gen0BudgetKb = r.Report?.Gen0BudgetKb,
         };

@@ -25,7 +25,7 @@ public static class Summarizer
         {
             Workload = key.Workload, Args = key.Args, Allocator = key.Allocator, FastCap = key.FastCap, TlsSll = key.TlsSll, TlsList = key.TlsList,
             P0 = key.P0, Guards = key.Guards, MaxMb = key.MaxMb, Threads = key.Threads, Inject = key.Inject, Env = key.Env,
-            LargeCacheMb = key.LargeCacheMb, LargeDecayMs = key.LargeDecayMs, Touch = key.Touch, Repeat = key.Repeat, Pin = key.Pin,
+            LargeCacheMb = key.LargeCacheMb, LargeDecayMs = key.LargeDecayMs, Touch = key.Touch, Repeat = key.Repeat, Pin = key.Pin, MidCache = key.MidCache,
             PeakLiveMedianKb = MedianOf(finished.Select(r => (double?)r.PeakLiveKb)),
             Overhead = MedianOf(finished.Select(r => r.RssOverBaseKb is long over && r.PeakLiveKb is long live && live > 0 ? (double)over / live : (double?)null), 3),
             RetainedMedianKb = MedianOf(finished.Select(r => (double?)r.RetainedKb)),

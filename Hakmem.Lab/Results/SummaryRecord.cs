@@ -68,5 +68,7 @@ public sealed record SummaryRecord
     [Name("repeat"), Index(49), Optional] public int? Repeat { get; init; }
     [Name("pin"), Index(50), Optional] public string Pin { get; init; } = "";
 
-    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env, LargeCacheMb, LargeDecayMs, Touch, Repeat, Pin);
+    [Name("mid_cache"), Index(51), Optional] public string MidCache { get; init; } = "";
+
+    [Ignore] public CellKey Key => new(Workload, Args, Allocator, FastCap, TlsSll, TlsList, P0, Guards, MaxMb, Threads, Inject, Env, LargeCacheMb, LargeDecayMs, Touch, Repeat, Pin, MidCache);
 }

@@ -38,6 +38,8 @@ public static class Capabilities
             At("2026-12-01T22:31:29Z"), s => Hakmem(s) && s.Hakmem.LargeCacheBytes != 0),
         new("option:large_decay_ms", "the large-block cache's decay (HAKMEM_LARGE_DECAY_MS)", "c6f07b681853e372c0f600be271d0d2e665be3f5",
             At("2026-12-01T22:31:29Z"), s => Hakmem(s) && s.Hakmem.LargeCacheDecayMs != HakmemOptions.Default.LargeCacheDecayMs),
+        new("option:mid_cache", "hakmem's mid classes on their spans alone (HAKMEM_MID_CACHE=0; builds before it always cache them)", null, null,
+            s => Hakmem(s) && !s.Hakmem.MidCache),
         new("spec:cwd", "a program's working directory (--cwd)", null, null, s => s.Cwd != null),
         new("spec:touch", "every page of every block written once (--touch all)", null, null, s => s.Touch != null),
         new("spec:repeat", "the measured part repeated in one process (--repeat)", null, null, s => s.Repeat != null),

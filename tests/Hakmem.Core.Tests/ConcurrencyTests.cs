@@ -17,13 +17,12 @@ public unsafe class ConcurrencyTests
     public void Blocks_exchanged_between_threads_are_all_accounted_for(int fast, bool sll, bool list, bool p0, bool guards) =>
         Exchange(Knobs.Options(fast, sll, list, p0, guards));
 
-    /// <summary>Mid classes on their spans alone: every mid free of an owned block goes back to its span, which goes
-    /// back to its SuperSlab the moment its last block is back, while other threads' frees reach the same spans.</summary>
+    /// <summary>Mid classes on their spans alone, under every knob: an owner's mid free goes back to its span, which goes
+    /// back to its SuperSlab when its last block is back (unless current), while other threads' frees reach the same spans.</summary>
     [Theory]
-    [InlineData(false)]
-    [InlineData(true)]
-    public void Without_the_mid_cache_blocks_exchanged_between_threads_are_all_accounted_for(bool guards) =>
-        Exchange(new HakmemOptions { MidCache = false, Guards = guards });
+    [MemberData(nameof(Knobs.AllWithGuards), MemberType = typeof(Knobs))]
+    public void Without_the_mid_cache_blocks_exchanged_between_threads_are_all_accounted_for(int fast, bool sll, bool list, bool p0, bool guards) =>
+        Exchange(Knobs.Options(fast, sll, list, p0, guards) with { MidCache = false });
 
     private static void Exchange(HakmemOptions options)
     {

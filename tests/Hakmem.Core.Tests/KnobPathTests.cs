@@ -55,11 +55,13 @@ public unsafe class KnobPathTests
     }
 
     [Theory]
-    [InlineData(true)]
-    [InlineData(false)]
-    public void Without_the_mid_cache_a_mid_block_goes_back_to_its_span_and_an_emptied_span_serves_another_class_at_once(bool midCache)
+    [InlineData(true, false)]
+    [InlineData(false, false)]
+    [InlineData(true, true)]
+    [InlineData(false, true)] // the TLS List spills past its cap: a mid class without tiers must not take that path
+    public void Without_the_mid_cache_a_mid_block_goes_back_to_its_span_and_an_emptied_span_serves_another_class_at_once(bool midCache, bool tlsList)
     {
-        using var heap = new HakmemHeap(new HakmemOptions { MidCache = midCache });
+        using var heap = new HakmemHeap(new HakmemOptions { MidCache = midCache, TlsList = tlsList });
         // A first span of 4 KiB blocks used up (16 blocks of 64 KiB), a second one current, then the first one's blocks freed.
         var first = Enumerable.Range(0, 16).Select(_ => (nint)heap.Alloc(4096)).ToList();
         byte* next = (byte*)heap.Alloc(4096);

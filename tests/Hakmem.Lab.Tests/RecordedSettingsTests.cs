@@ -42,6 +42,35 @@ public class RecordedSettingsTests
     }
 
     [Fact]
+    public void The_mid_cache_switched_off_in_the_shell_is_recorded_keys_the_cell_and_is_asked_of_other_builds()
+    {
+        string root = Hklab.TempDir("settings-mid");
+        try
+        {
+            string off = Path.Combine(root, "off.csv"), on = Path.Combine(root, "on.csv");
+            var o = Hklab.Run(new Dictionary<string, string> { ["HAKMEM_MID_CACHE"] = "0" }, "run", "random_mixed", "2000", "64", "1", "--csv", off);
+            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+            Assert.Contains("from the environment: HAKMEM_MID_CACHE=0", o.Stderr);
+            Assert.Equal(0, Hklab.Run("run", "random_mixed", "2000", "64", "1", "--csv", on).ExitCode);
+            var a = Assert.Single(RunsCsv.Read(off));
+            var b = Assert.Single(RunsCsv.Read(on));
+            Assert.Equal(("off", ""), (a.MidCache, b.MidCache)); // on is the column left empty, as in every set from before it
+            Assert.NotEqual(CellKey.Of(a), CellKey.Of(b));
+            Assert.Contains("mid_cache=off", CellKey.Of(a).ToString());
+            // repro runs it as it ran; a build that lacks the option is turned away before its first run.
+            var spec = Cli.ReproCommand.SpecOf(a, null);
+            Assert.False(spec.Hakmem.MidCache);
+            Assert.True(Cli.ReproCommand.SpecOf(b, null).Hakmem.MidCache);
+            Assert.Contains(Capabilities.UsedBy([spec]), f => f.Name == "option:mid_cache");
+            Assert.DoesNotContain(Capabilities.UsedBy([Cli.ReproCommand.SpecOf(b, null)]), f => f.Name == "option:mid_cache");
+        }
+        finally
+        {
+            Directory.Delete(root, true);
+        }
+    }
+
+    [Fact]
     public void An_allocators_variable_from_the_shell_reaches_its_cells_recorded_and_no_other()
     {
         string root = Hklab.TempDir("settings-ambient");
@@ -145,6 +174,7 @@ public class RecordedSettingsTests
         var features = Capabilities.ParseAnswer(o.Stdout)!;
         Assert.Contains("workload:large_mixed", features);
         Assert.Contains("option:large_cache_mb", features);
+        Assert.Contains("option:mid_cache", features);
     }
 
     [Fact]
