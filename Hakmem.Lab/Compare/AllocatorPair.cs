@@ -33,15 +33,11 @@ public static class AllocatorPair
         foreach (var cell in ys.GroupBy(CellKey.Of))
         {
             var rest = cell.Key.Settings;
-            var k = cell.First();
+            var labelled = cell.Key with { Allocator = label };
             a.AddRange(cell.Select(r => r with { Allocator = label }));
             if (!xCells.TryGetValue(rest, out var xr)) continue;
             matched.Add(rest);
-            b.AddRange(xr.Select(r => r with
-            {
-                Allocator = label, FastCap = k.FastCap, TlsSll = k.TlsSll, TlsList = k.TlsList, P0 = k.P0, Guards = k.Guards, MaxMb = k.MaxMb, Inject = k.Inject,
-                LargeCacheMb = k.LargeCacheMb, LargeDecayMs = k.LargeDecayMs, MidCache = k.MidCache,
-            }));
+            b.AddRange(xr.Select(labelled.Onto)); // X's runs under Y's knobs: the two cells share a key
         }
         if (matched.Count == 0)
             throw new ArgumentException($"--allocators {x},{y}: no cell of {y} in the after set has a cell of {x} in the before set with the same workload, "

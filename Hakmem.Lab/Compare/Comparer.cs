@@ -99,11 +99,12 @@ public static class Comparer
                 };
                 if (memoryThreshold is double mt && row.Memory.Length > 0 && MemoryLogRatios(a[key].Runs, b[key].Runs) is { Count: > 0 } md)
                 {
-                    var m = SequentialRule.Judge(md.Select(x => x.LogRatio).ToList(), MemoryBand(mt, md), cellAlpha);
+                    double band = MemoryBand(mt, md);
+                    var m = SequentialRule.Judge(md.Select(x => x.LogRatio).ToList(), band, cellAlpha);
                     row = row with
                     {
                         Memory = m.Verdict switch { Verdicts.Faster => MemoryVerdict.Bigger, Verdicts.Slower => MemoryVerdict.Smaller, Verdicts.Same => MemoryVerdict.Same, _ => MemoryVerdict.Unknown },
-                        MemoryNote = $"sequential, {md.Count} pairs" + (MemoryVerdict.LiveNote(a[key].Runs, b[key].Runs, MemoryBand(mt, md)) is { Length: > 0 } live ? $"; {live}" : ""),
+                        MemoryNote = MemoryVerdict.Join($"sequential, {md.Count} pairs", MemoryVerdict.LiveNote(a[key].Runs, b[key].Runs, band)),
                     };
                 }
             }

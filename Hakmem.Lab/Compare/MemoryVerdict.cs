@@ -98,7 +98,7 @@ public static class MemoryVerdict
         {
             var measured = runs.Where(r => Finished(r) && r.PeakLiveKb is > 0).ToList();
             if (measured.Count == 0) return null;
-            double[] overheads = measured.Where(r => Kb(r) != null && r.BaseRssKb != null).Select(r => Kb(r)!.Value / r.PeakLiveKb!.Value).ToArray();
+            double[] overheads = measured.Select(r => r.Overhead).OfType<double>().ToArray();
             return (Estimators.Median(measured.Select(r => (double)r.PeakLiveKb!.Value).ToArray()), overheads.Length > 0 ? Estimators.Median(overheads) : null);
         }
         if (Side(before) is not { } b || Side(after) is not { } a) return "";
@@ -108,7 +108,8 @@ public static class MemoryVerdict
         return $"the workload held {(ratio > 1 ? "more" : "less")}: peak live {Units.Kb((long)b.Live)} -> {Units.Kb((long)a.Live)}{overhead}";
     }
 
-    private static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a}; {b}";
+    /// <summary>Two notes as one, "; " between them when both say something.</summary>
+    internal static string Join(string a, string b) => a.Length == 0 ? b : b.Length == 0 ? a : $"{a}; {b}";
 
     private static double? Median(double[] xs) => xs.Length == 0 ? null : Math.Round(Estimators.Median(xs));
 

@@ -16,7 +16,7 @@ public static class MemoryCharts
         foreach (var command in finished.GroupBy(r => $"{r.Workload} {r.Args}").OrderBy(g => g.Key, StringComparer.Ordinal))
             if (RssOverTime(dir, command.Key, command.ToList()) is { } plot) yield return ($"rss-{Charts.Slug(command.Key)}", plot);
         if (finished.Any(r => r.PeakLiveKb > 0 && r.RssOverBaseKb != null))
-            yield return ("overhead", Bars(finished, r => r.RssOverBaseKb is long over && r.PeakLiveKb is > 0 and long live ? (double)over / live : null,
+            yield return ("overhead", Bars(finished, r => r.Overhead,
                 "overhead: peak RSS above base per peak live byte (median over runs)", "RSS per live byte"));
         if (finished.Any(r => r.RetainedKb != null))
             yield return ("retained", Bars(finished, r => r.RetainedKb / 1024.0, "retained: RSS above base once everything was freed (median over runs)", "MB"));

@@ -40,6 +40,13 @@ public sealed record CellKey(string Workload, string Args, string Allocator, int
     public CellKey Settings =>
         this with { Allocator = "", FastCap = null, TlsSll = "", TlsList = "", P0 = "", Guards = "", MaxMb = null, Inject = "", LargeCacheMb = null, LargeDecayMs = null, MidCache = "" };
 
+    /// <summary>Run r under this key's allocator and knobs (the ones <see cref="Settings"/> clears), the rest of r as it is.</summary>
+    public RunRecord Onto(RunRecord r) => r with
+    {
+        Allocator = Allocator, FastCap = FastCap, TlsSll = TlsSll, TlsList = TlsList, P0 = P0, Guards = Guards, MaxMb = MaxMb, Inject = Inject,
+        LargeCacheMb = LargeCacheMb, LargeDecayMs = LargeDecayMs, MidCache = MidCache,
+    };
+
     /// <summary>Knobs as words: "fast_cap=64 tls_sll=on tls_list=off p0=on" (empty for other allocators).</summary>
     public string Knobs
     {

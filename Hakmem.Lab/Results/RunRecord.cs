@@ -105,6 +105,9 @@ public sealed record RunRecord
 
     /// <summary>Peak RSS above the runtime's floor, when both are known.</summary>
     [Ignore] public long? RssOverBaseKb => BaseRssKb is long b && PeakRssKb > 0 ? Math.Max(0, PeakRssKb - b) : null;
+
+    /// <summary>The memory the allocator took per byte the program held: peak RSS above base per peak live byte, when both are known.</summary>
+    [Ignore] public double? Overhead => RssOverBaseKb is long over && PeakLiveKb is > 0 and long live ? (double)over / live : null;
 }
 
 public static class RunRecords

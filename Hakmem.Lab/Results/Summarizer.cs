@@ -27,7 +27,7 @@ public static class Summarizer
             P0 = key.P0, Guards = key.Guards, MaxMb = key.MaxMb, Threads = key.Threads, Inject = key.Inject, Env = key.Env,
             LargeCacheMb = key.LargeCacheMb, LargeDecayMs = key.LargeDecayMs, Touch = key.Touch, Repeat = key.Repeat, Pin = key.Pin, MidCache = key.MidCache,
             PeakLiveMedianKb = MedianOf(finished.Select(r => (double?)r.PeakLiveKb)),
-            Overhead = MedianOf(finished.Select(r => r.RssOverBaseKb is long over && r.PeakLiveKb is long live && live > 0 ? (double)over / live : (double?)null), 3),
+            Overhead = MedianOf(finished.Select(r => r.Overhead), 3),
             RetainedMedianKb = MedianOf(finished.Select(r => (double?)r.RetainedKb)),
             RetainedSettledMedianKb = MedianOf(finished.Select(r => (double?)r.RetainedSettledKb)),
             RetainedReleasedMedianKb = MedianOf(finished.Select(r => (double?)r.RetainedReleasedKb)),

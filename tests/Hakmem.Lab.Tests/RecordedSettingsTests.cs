@@ -13,19 +13,25 @@ public class RecordedSettingsTests
     /// <summary>A program that prints the variable NAME as [value] on stderr and fails: its message shows what it saw.</summary>
     private static string Shows(string name) => $"sh -c 'echo \"[${name}]\" >&2; exit 3'";
 
+    /// <summary>One run of the workload with <paramref name="variable"/>=<paramref name="value"/> in the shell (said once, as
+    /// from the environment) and one without, each into its own runs file under root: (with, without).</summary>
+    private static (RunRecord With, RunRecord Without, string WithFile, string WithoutFile) RunWithAndWithout(string root, string variable, string value, params string[] workload)
+    {
+        string with = Path.Combine(root, "with.csv"), without = Path.Combine(root, "without.csv");
+        var o = Hklab.Run(new Dictionary<string, string> { [variable] = value }, ["run", .. workload, "--csv", with]);
+        Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
+        Assert.Contains($"from the environment: {variable}={value}", o.Stderr);
+        Assert.Equal(0, Hklab.Run(["run", .. workload, "--csv", without]).ExitCode);
+        return (Assert.Single(RunsCsv.Read(with)), Assert.Single(RunsCsv.Read(without)), with, without);
+    }
+
     [Fact]
     public void The_large_block_cache_set_in_the_shell_is_recorded_and_keys_the_cell()
     {
         string root = Hklab.TempDir("settings-cache");
         try
         {
-            string off = Path.Combine(root, "off.csv"), on = Path.Combine(root, "on.csv");
-            var o = Hklab.Run(new Dictionary<string, string> { ["HAKMEM_LARGE_CACHE_MB"] = "0" }, "run", "large_mixed", "2000", "16", "7", "--csv", off);
-            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
-            Assert.Contains("from the environment: HAKMEM_LARGE_CACHE_MB=0", o.Stderr);
-            Assert.Equal(0, Hklab.Run("run", "large_mixed", "2000", "16", "7", "--csv", on).ExitCode);
-            var a = Assert.Single(RunsCsv.Read(off));
-            var b = Assert.Single(RunsCsv.Read(on));
+            var (a, b, off, on) = RunWithAndWithout(root, "HAKMEM_LARGE_CACHE_MB", "0", "large_mixed", "2000", "16", "7");
             Assert.Equal((0L, 1000), (a.LargeCacheMb!.Value, a.LargeDecayMs!.Value));
             Assert.Equal(256L, b.LargeCacheMb);
             Assert.NotEqual(CellKey.Of(a), CellKey.Of(b));
@@ -47,22 +53,16 @@ public class RecordedSettingsTests
         string root = Hklab.TempDir("settings-mid");
         try
         {
-            string off = Path.Combine(root, "off.csv"), on = Path.Combine(root, "on.csv");
-            var o = Hklab.Run(new Dictionary<string, string> { ["HAKMEM_MID_CACHE"] = "0" }, "run", "random_mixed", "2000", "64", "1", "--csv", off);
-            Assert.True(o.ExitCode == 0, o.Stdout + o.Stderr);
-            Assert.Contains("from the environment: HAKMEM_MID_CACHE=0", o.Stderr);
-            Assert.Equal(0, Hklab.Run("run", "random_mixed", "2000", "64", "1", "--csv", on).ExitCode);
-            var a = Assert.Single(RunsCsv.Read(off));
-            var b = Assert.Single(RunsCsv.Read(on));
+            var (a, b, _, _) = RunWithAndWithout(root, "HAKMEM_MID_CACHE", "0", "random_mixed", "2000", "64", "1");
             Assert.Equal(("off", ""), (a.MidCache, b.MidCache)); // on is the column left empty, as in every set from before it
             Assert.NotEqual(CellKey.Of(a), CellKey.Of(b));
             Assert.Contains("mid_cache=off", CellKey.Of(a).ToString());
             // repro runs it as it ran; a build that lacks the option is turned away before its first run.
-            var spec = Cli.ReproCommand.SpecOf(a, null);
-            Assert.False(spec.Hakmem.MidCache);
-            Assert.True(Cli.ReproCommand.SpecOf(b, null).Hakmem.MidCache);
-            Assert.Contains(Capabilities.UsedBy([spec]), f => f.Name == "option:mid_cache");
-            Assert.DoesNotContain(Capabilities.UsedBy([Cli.ReproCommand.SpecOf(b, null)]), f => f.Name == "option:mid_cache");
+            RunSpec off = Cli.ReproCommand.SpecOf(a, null), on = Cli.ReproCommand.SpecOf(b, null);
+            Assert.False(off.Hakmem.MidCache);
+            Assert.True(on.Hakmem.MidCache);
+            Assert.Contains(Capabilities.UsedBy([off]), f => f.Name == "option:mid_cache");
+            Assert.DoesNotContain(Capabilities.UsedBy([on]), f => f.Name == "option:mid_cache");
         }
         finally
         {
